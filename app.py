@@ -1,0 +1,127 @@
+"""Linli: create_app() builds the service; `app` is the WSGI object (app:app).
+
+`app` is built from config.yaml (and COMMUNITY_* variables) when first asked for, as a
+WSGI server or the flask command does; importing modules does nothing else.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.dispatch import Dispatcher
+from bot.service import MessageService
+from models import migrate
+from models.db import make_engine, make_sessionmaker
+from notices.client import WeChatApi
+from notices.deliver import Sender
+from notices.jobs import JobEnv
+from settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("linli")
+
+
+@dataclass
+class Linli:
+    """Everything one app instance owns; reachable as app.extensions["linli"]."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    api: WeChatApi
+    sender: Sender
+    dispatcher: Dispatcher
+    service: MessageService
+    jobs: JobEnv
+    started_in: float = 0.0
+    standin: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
+    t0 = time.perf_counter()
+    settings = load_settings(config)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.server.secret_key,
+                      MAX_CONTENT_LENGTH=max(settings.server.max_body_bytes, 10 * 1024 * 1024),
+                      JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    engine = make_engine(settings.database.url, echo=settings.database.echo,
+                         busy_timeout_ms=settings.database.busy_timeout_ms)
+    migrate.upgrade(engine)  # an empty database comes up at the latest schema
+    factory = make_sessionmaker(engine)
+
+    from bot.nlu import get_nlu
+    from handlers import register_all
+    from notices import jobs as _jobs  # noqa: F401 - registers the core jobs
+
+    nlu = get_nlu()
+    if settings.nlu.warm_on_start:
+        nlu.warm()
+    dispatcher = Dispatcher(nlu)
+    register_all(dispatcher)
+    api = WeChatApi(settings, factory)
+    sender = Sender(settings, factory, api)
+    service = MessageService(settings, factory, dispatcher, sender)
+    linli = Linli(settings, engine, factory, api, sender, dispatcher, service,
+                  JobEnv(settings, factory, sender))
+    app.extensions["linli"] = linli
+
+    from bot.webhook import bp as webhook_bp
+    app.register_blueprint(webhook_bp)
+    if settings.sandbox.enabled:
+        _enable_sandbox(app, linli)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        with factory() as s:
+            s.connection()
+        return jsonify({"status": "ok", "schema_current": migrate.is_current(engine)})
+
+    from cli import register_commands
+    register_commands(app)
+    linli.started_in = time.perf_counter() - t0
+    return app
+
+
+def _enable_sandbox(app: Flask, linli: Linli) -> None:
+    from sandbox import api as standin_api
+    from sandbox import chat
+
+    linli.standin = standin_api.StandIn()
+    app.register_blueprint(standin_api.bp)
+    app.register_blueprint(chat.bp)
+    linli.service.before.append(lambda inbound: chat.record_inbound(app, inbound))
+    linli.service.observers.append(lambda inbound, outcome: chat.record_reply(app, inbound, outcome))
+
+
+def _build_wsgi_app() -> Flask:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return create_app()
+    except ConfigError as exc:
+        print(f"Linli cannot start: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+_app: Flask | None = None
+
+
+def __getattr__(name: str) -> Flask:
+    # `app = create_app()`, built on first access (gunicorn's app:app, the flask command)
+    # so that tests can import create_app without building the default app.
+    global _app
+    if name != "app":
+        raise AttributeError(name)
+    if _app is None:
+        _app = _build_wsgi_app()
+    return _app

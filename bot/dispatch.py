@@ -1,0 +1,170 @@
+"""dispatch(ctx) -> Reply: events, dialog states, then intents; first match wins.
+
+Handler families register themselves on a Dispatcher; nothing here knows Flask.
+Order: events → always-available 帮助/取消 → the active dialog state → the understood
+intent (with a confirmation step for irreversible intents inferred from free text)
+→ a short menu that asks instead of guessing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from bot.context import Context
+from bot.inbound import Inbound
+from bot.reply import Reply
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, Inbound], Reply]
+StateHandler = Callable[[Context, Inbound], "Reply | None"]  # None: not for this state
+Hook = Callable[[Context, Reply], Reply]
+
+ALWAYS = ("help", "cancel")  # work in every dialog state
+
+
+class Understands(Protocol):
+    def understand(self, text: str, now: Any = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    name: str
+    handler: Handler
+    staff: bool = False
+    irreversible: bool = False
+    describe: Callable[[Context], str] | None = None  # for "您是要……吗？"
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    order: int
+    label: str
+    intent: str
+
+
+class Dispatcher:
+    def __init__(self, nlu: Understands):
+        self.nlu = nlu
+        self.intents: dict[str, IntentSpec] = {}
+        self.states: dict[str, StateHandler] = {}
+        self.events: dict[str, Handler] = {}
+        self.media: dict[str, Handler] = {}
+        self.menu: list[MenuItem] = []
+        self.reply_hooks: list[Hook] = []
+        self.authorize: Callable[[Context, str], bool] = lambda ctx, intent: False
+        self.texts: dict[str, str] = {}
+
+    # Registration ----------------------------------------------------------------------
+    def intent(self, name: str, *, staff: bool = False, irreversible: bool = False,
+               describe: Callable[[Context], str] | None = None) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.intents[name] = IntentSpec(name, fn, staff, irreversible, describe)
+            return fn
+        return register
+
+    def state(self, name: str) -> Callable[[StateHandler], StateHandler]:
+        def register(fn: StateHandler) -> StateHandler:
+            self.states[name] = fn
+            return fn
+        return register
+
+    def event(self, name: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.events[name] = fn
+            return fn
+        return register
+
+    def on_media(self, msg_type: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.media[msg_type] = fn
+            return fn
+        return register
+
+    def menu_item(self, order: int, label: str, intent: str) -> None:
+        self.menu.append(MenuItem(order, label, intent))
+        self.menu.sort(key=lambda m: m.order)
+
+    # Dispatch --------------------------------------------------------------------------
+    def dispatch(self, ctx: Context) -> Reply:
+        reply = self._route(ctx, ctx.inbound)
+        for hook in self.reply_hooks:
+            reply = hook(ctx, reply)
+        return reply
+
+    def _route(self, ctx: Context, inbound: Inbound) -> Reply:
+        if inbound.msg_type == "event":
+            handler = self.events.get(inbound.event or "")
+            return handler(ctx, inbound) if handler else Reply()
+        if inbound.msg_type == "voice" and not inbound.is_textual:
+            return Reply(self.texts["voice_unrecognised"])
+        if not inbound.is_textual:
+            handler = self.media.get(inbound.msg_type)
+            if handler is None and inbound.msg_type == "shortvideo":
+                handler = self.media.get("video")
+            return handler(ctx, inbound) if handler else Reply(self.texts["media_unhandled"])
+        return self.route_text(ctx, inbound)
+
+    def route_text(self, ctx: Context, inbound: Inbound) -> Reply:
+        understanding = self.nlu.understand(inbound.text or "", ctx.now)
+        ctx.understanding = understanding
+        prefix = ""
+        if ctx.dialog.timed_out:
+            prefix = self.texts["dialog_timed_out"] + "\n"
+        if understanding.intent in ALWAYS and understanding.canonical:
+            return self._with_prefix(prefix, self.run_intent(ctx, understanding.intent))
+        if ctx.dialog.state:
+            handler = self.states.get(ctx.dialog.state)
+            if handler is None:
+                ctx.dialog.clear()
+            else:
+                reply = handler(ctx, inbound)
+                if reply is not None:
+                    return reply
+                ctx.dialog.clear()  # the resident moved on to something else
+        return self._with_prefix(prefix, self.run_understood(ctx, understanding))
+
+    def run_understood(self, ctx: Context, understanding: Any) -> Reply:
+        spec = self.intents.get(understanding.intent)
+        if spec is None:
+            return self.unknown(ctx)
+        if spec.irreversible and not understanding.canonical and not spec.staff:
+            return self.ask_confirmation(ctx, spec)
+        return self.run_intent(ctx, understanding.intent)
+
+    def run_intent(self, ctx: Context, name: str, slots: dict[str, Any] | None = None) -> Reply:
+        """Run one intent's handler, after the one authorisation check for staff intents."""
+        spec = self.intents.get(name)
+        if spec is None:
+            return self.unknown(ctx)
+        if slots is not None and ctx.understanding is not None:
+            ctx.understanding = replace(ctx.understanding, intent=name, slots=slots,
+                                        canonical=True)
+        if spec.staff and not self.authorize(ctx, name):
+            log.info("staff intent %s refused for %s", name, ctx.openid)
+            return Reply(self.texts["staff_only"])
+        return spec.handler(ctx, ctx.inbound)
+
+    def ask_confirmation(self, ctx: Context, spec: IntentSpec) -> Reply:
+        what = spec.describe(ctx) if spec.describe else spec.name
+        ctx.dialog.set("confirm", intent=spec.name, slots=ctx.slots)
+        return Reply(self.texts["confirm"].format(what=what))
+
+    def unknown(self, ctx: Context) -> Reply:
+        ctx.dialog.set("menu")
+        return Reply(self.texts["unknown"] + "\n" + self.menu_text())
+
+    def menu_text(self) -> str:
+        lines = [f"{i}. {item.label}" for i, item in enumerate(self.available_menu(), 1)]
+        return "\n".join(lines + [self.texts["menu_footer"]])
+
+    def available_menu(self) -> list[MenuItem]:
+        return [m for m in self.menu if m.intent in self.intents]
+
+    @staticmethod
+    def _with_prefix(prefix: str, reply: Reply) -> Reply:
+        if not prefix or not reply.text:
+            return reply
+        return replace(reply, text=prefix + reply.text)

@@ -1,0 +1,219 @@
+"""Slot extraction: tickets, ids, choices, scores, categories, topics, names, phones."""
+
+from __future__ import annotations
+
+import re
+
+from models.address import CN_DIGITS, to_int
+
+from .lexicon import CATEGORY_CUES, MEETING_TYPES, TOPIC_CUES
+
+N = rf"(?:[0-9]{{1,4}}|[{CN_DIGITS}]{{1,4}})"
+
+# TS20261127-0012, also ts 20261127 0012, TS202611270012, 20261127-0012.
+_TICKET = re.compile(
+    r"(?<![A-Za-z0-9])(?:t\s*s\s*[-_:#]?\s*)?(?P<d>20[0-9]{2}\s*[01][0-9]\s*[0-3][0-9])"
+    r"\s*[-_—–]?\s*(?P<n>[0-9](?:\s*[0-9]){0,3})(?![0-9])",
+    re.IGNORECASE,
+)
+_TICKET_PREFIX = re.compile(r"t\s*s", re.IGNORECASE)
+
+_NOT_AN_ID_AFTER = r"(?!\s*(?:号楼|栋|幢|单元|楼|点|月|日|天|分|星|颗|块|元|岁|个人|人|户|室|年|次|遍))"
+_VOTE_ID = re.compile(
+    rf"第\s*(?P<a>{N})\s*号?\s*(?:的)?\s*(?:表决|投票|议题)"
+    rf"|(?P<b>{N})\s*号\s*(?:的)?\s*(?:表决|投票|议题)"
+    rf"|(?:表决|投票|议题)\s*(?:编号|号码|号)?\s*(?:是|为)?\s*第?\s*(?P<c>{N})\s*号?{_NOT_AN_ID_AFTER}"
+    rf"|编号\s*(?:是|为)?\s*(?P<d>{N})\s*(?:的)?\s*(?:表决|投票)"
+)
+_MEETING_WORD = r"(?:会议|会|恳谈会|协调会|听证会|评议会|议事会|现场办公会|活动)"
+_MEETING_ID = re.compile(
+    rf"第\s*(?P<a>{N})\s*号?\s*(?:的)?\s*{_MEETING_WORD}"
+    rf"|(?P<b>{N})\s*号\s*(?:的)?\s*{_MEETING_WORD}"
+    rf"|(?:会议|报名|签到)\s*(?:编号|号码|号)?\s*(?:是|为)?\s*第?\s*(?P<c>{N})\s*号?{_NOT_AN_ID_AFTER}"
+    rf"|编号\s*(?:是|为)?\s*(?P<d>{N})\s*(?:的)?\s*{_MEETING_WORD}"
+)
+
+# Order matters: negated and double-negated forms before the plain words.
+_CHOICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"不反对|没有?反对|不会反对|没意见|没有意见|无意见|没啥意见|没什么意见"), "同意"),
+    (re.compile(r"不同意|不赞成|不赞同|不支持|不答应|不认可|不拥护|反对|否决|投反对|唱反调"), "反对"),
+    (re.compile(r"弃权|不投了|不想投|不投票|不表态|不参与表决|中立|无所谓|随便吧?|都行|都可以|两可"), "弃权"),
+    (re.compile(r"同意|赞成|赞同|支持|认可|拥护|答应|举双手|投赞成|通过吧|点赞|双手赞成|没问题"), "同意"),
+)
+# Weak yes/no words count as a ballot only where a vote is clearly meant.
+_WEAK_CHOICE = ((re.compile(r"^(?:可以|行|好的?|好啊|ok|OK|yes|要得|中|成)$"), "同意"),)
+_OPTION = re.compile(
+    rf"(?:选|投|选择|投给|回复)\s*(?:第\s*)?(?P<n>[1-9一二三四五六七八九])\s*(?:号|个|项)?(?:选项)?(?![0-9号楼])"
+)
+OPTION_CHOICES = {1: "同意", 2: "反对", 3: "弃权"}
+
+_SCORE_NUMBER = re.compile(rf"(?P<n>{N})\s*(?:分|星|颗星|颗|个星|颗心)(?!钟)")
+_SCORE_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"(?:很|非常|特别|十分|太|超|极其|相当)不满意|太差|很差|差评|极差|一星|糟糕透|非常不好|气死"), 1),
+    (re.compile(r"不满意|不太满意|不怎么满意|不大满意|不好|较差|比较差|差劲|不行|不怎么样|没解决好"), 2),
+    (re.compile(r"(?:很|非常|特别|十分|太|超|相当|挺)满意了?啊?$|非常满意|很满意|特别满意|十分满意|超满意|好评|满分|太好了|非常好|很好|特别好|十分感谢|非常感谢|五星"), 5),
+    (re.compile(r"一般般?|还行|还可以|凑合|马马虎虎|过得去|还凑合|中等"), 3),
+    (re.compile(r"满意|不错|挺好|还好|比较好|蛮好|可以了|挺快"), 4),
+)
+
+_NAME_CUE = re.compile(
+    r"(?:我叫|我的名字是|名字是|名字叫|姓名是?|姓名为|户主是?|我是)[:： ]?(?P<name>[\u4e00-\u9fff·]{2,4}?)"
+    r"(?=$|[\s,，。、;；]|住|家|手机|电话|尾号|后四位|后4位|号码|[0-9]|的|在|绑定|,)"
+)
+_NOT_NAMES = frozenset({"居民", "业主", "租户", "住户", "户主", "楼道长", "网格员", "老人", "本人", "新来的"})
+_PHONE = re.compile(
+    rf"(?:尾号|后四位|后4位|末四位|手机号?|电话号?码?|号码)\s*(?:是|为|:)?\s*(?:[0-9]{{3,7}}\*+)?(?P<p>[0-9]{{4}}|[{CN_DIGITS}]{{4}})(?![0-9])"
+)
+_BARE_FOUR = re.compile(r"(?<![0-9-])(?P<p>[0-9]{4})(?![0-9])")
+
+
+def _as_int(token: str | None) -> int | None:
+    if not token:
+        return None
+    try:
+        return to_int(token.replace(" ", ""))
+    except ValueError:
+        return None
+
+
+def find_tickets(text: str) -> list[tuple[str, int, int]]:
+    """All ticket numbers in the text, canonical (TS20261127-0012), with spans."""
+    found = []
+    for match in _TICKET.finditer(text):
+        digits = re.sub(r"\s", "", match["d"])
+        sequence = re.sub(r"\s", "", match["n"])
+        has_prefix = _TICKET_PREFIX.match(match[0]) is not None
+        if not has_prefix and "-" not in match[0] and len(sequence) < 4:
+            continue
+        found.append((f"TS{digits}-{int(sequence):04d}", match.start(), match.end()))
+    return found
+
+
+def _first_group(match: re.Match[str]) -> int | None:
+    for key in ("a", "b", "c", "d"):
+        value = _as_int(match.group(key))
+        if value is not None:
+            return value
+    return None
+
+
+def find_vote_id(text: str) -> int | None:
+    """12 from 表决12 / 第12号表决 / 十二号投票."""
+    match = _VOTE_ID.search(text)
+    return _first_group(match) if match else None
+
+
+def find_meeting_id(text: str) -> int | None:
+    """5 from 报名5 / 第5号会议 / 5号会."""
+    match = _MEETING_ID.search(text)
+    return _first_group(match) if match else None
+
+
+def find_choice(flat: str, vote_context: bool) -> str | None:
+    """同意 / 反对 / 弃权 from free text, or None."""
+    for pattern, choice in _CHOICE_RULES:
+        if pattern.search(flat):
+            return choice
+    if vote_context:
+        option = find_option(flat)
+        if option in OPTION_CHOICES:
+            return OPTION_CHOICES[option]
+        tail = re.sub(r"^.*?(?:表决|投票|公约)", "", flat)
+        for pattern, choice in _WEAK_CHOICE:
+            if pattern.match(tail):
+                return choice
+    return None
+
+
+def find_option(flat: str) -> int | None:
+    """The option number in 选2 / 投第一个."""
+    match = _OPTION.search(flat)
+    return _as_int(match["n"]) if match else None
+
+
+def choice_from_token(token: str) -> tuple[str | None, int | None]:
+    """A canonical ballot argument: 同意/反对/弃权 or an option number."""
+    token = token.strip()
+    if token.isdigit() or all(ch in CN_DIGITS for ch in token):
+        number = _as_int(token)
+        if number is None:
+            return None, None
+        return OPTION_CHOICES.get(number), number
+    for pattern, choice in _CHOICE_RULES:
+        if pattern.fullmatch(token):
+            return choice, None
+    return None, None
+
+
+def find_score(flat: str) -> int | None:
+    """A 1–5 rating from 5分 / 五星 / 很满意 / 一般 / 不满意 …"""
+    match = _SCORE_NUMBER.search(flat)
+    if match:
+        value = _as_int(match["n"])
+        if value is not None and 1 <= value <= 5:
+            return value
+        if value == 0:
+            return 1
+    for pattern, score in _SCORE_RULES:
+        if pattern.search(flat):
+            return score
+    return None
+
+
+def infer_category(flat: str) -> tuple[str, float]:
+    """The request category with the most evidence, and that evidence's weight."""
+    best, best_score = "other", 0.0
+    for category, cues in CATEGORY_CUES.items():
+        score = sum(weight for pattern, weight in cues if pattern.search(flat))
+        if score > best_score:
+            best, best_score = category, score
+    return best, best_score
+
+
+def find_topic(flat: str) -> str | None:
+    """A bulletin topic from 停水 / 活动 / 政策 …"""
+    best, best_score = None, 0.0
+    for topic, cues in TOPIC_CUES.items():
+        score = sum(weight for pattern, weight in cues if pattern.search(flat))
+        if score > best_score:
+            best, best_score = topic, score
+    return best
+
+
+def find_meeting_type(flat: str) -> str | None:
+    """恳谈会 / 协调会 / … as named in PRODUCT §6."""
+    for pattern, name in MEETING_TYPES:
+        if pattern.search(flat):
+            return name
+    return None
+
+
+def find_name(text: str) -> str | None:
+    """The resident's name after 我叫 / 姓名 / 我是."""
+    for match in _NAME_CUE.finditer(text):
+        name = match["name"]
+        if name not in _NOT_NAMES and not any(ch in name for ch in "的住在号楼单元"):
+            return name
+    return None
+
+
+def find_phone_last4(text: str, allow_bare: bool = False) -> str | None:
+    """Last four digits of the phone (尾号5678); a lone 4-digit number if allowed."""
+    match = _PHONE.search(text)
+    if not match and allow_bare:
+        match = _BARE_FOUR.search(text)
+    if not match:
+        return None
+    digits = match["p"]
+    if not digits.isdigit():
+        digits = "".join(str(_as_int(ch)) for ch in digits)
+    return digits if len(digits) == 4 and digits.isdigit() else None
+
+
+def find_assignee(text: str) -> str | None:
+    """The person a ticket is handed to: 转给李师傅 / 派给王网格员."""
+    match = re.search(r"(?:转给|转交给?|派给|交给|分给|指派给?|转办给?)\s*(?P<who>[\u4e00-\u9fffA-Za-z0-9·]{1,8})", text)
+    if not match:
+        return None
+    who = re.sub(r"(?:处理|去办|办理|负责|跟进|来修|去修|一下|吧|了)+$", "", match["who"])
+    return who or None

@@ -1,0 +1,171 @@
+"""The message pipeline: deduplicate, dispatch inside one transaction, answer in time.
+
+The dedup row and every side effect of a message commit together, so a retry of a
+finished message finds the row (and its reply), and a crash leaves no row behind,
+so WeChat's retry is processed afresh. Work that outlives the reply budget is
+answered with "success" and its reply goes out as a customer-service message.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import dialog as dialogs
+from bot.context import Context
+from bot.dispatch import Dispatcher
+from bot.inbound import Inbound
+from bot.reply import Reply
+from models.base import utcnow
+from models.db import transaction
+from models.resident import Resident
+from models.wechat import InboundMessage
+from notices import deliver
+from notices.deliver import Sender
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+SORRY = "系统有点忙，请稍后再发一次。"
+
+
+class _Duplicate(Exception):
+    """This message was (or is being) handled already."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: Reply | None        # None: answer "success" (nothing, or it went another way)
+    duplicate: bool = False
+    intent: str | None = None
+
+
+class MessageService:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session],
+                 dispatcher: Dispatcher, sender: Sender,
+                 clock: Callable[[], datetime] = utcnow):
+        self.settings = settings
+        self.factory = factory
+        self.dispatcher = dispatcher
+        self.sender = sender
+        self.clock = clock
+        self.pool = ThreadPoolExecutor(max_workers=settings.server.worker_threads,
+                                       thread_name_prefix="linli-msg")
+        self.before: list[Callable[[Inbound], None]] = []       # e.g. the sandbox's record
+        self.observers: list[Callable[[Inbound, Outcome], None]] = []
+
+    # Entry point of the webhook ----------------------------------------------------------
+    def handle(self, inbound: Inbound) -> Outcome:
+        """Process within the reply budget; past it, reply later by customer-service message."""
+        for note in self.before:
+            note(inbound)
+        late = threading.Event()
+        future: Future[Outcome] = self.pool.submit(self.process, inbound, late)
+        try:
+            outcome = future.result(timeout=self.settings.server.reply_budget_seconds)
+        except FutureTimeout:
+            late.set()
+            log.warning("reply budget passed for %s; answering by customer-service message",
+                        inbound.dedup_key)
+            return Outcome(None)
+        for observe in self.observers:
+            observe(inbound, outcome)
+        return outcome
+
+    def process(self, inbound: Inbound, late: threading.Event | None = None) -> Outcome:
+        now = self.clock()
+        try:
+            outcome, pushed = self._process_once(inbound, now)
+        except _Duplicate:
+            return self._duplicate(inbound)
+        except OperationalError:
+            # Database down or locked too long: the webhook answers 503 and WeChat retries.
+            log.exception("database unavailable for %s", inbound.dedup_key)
+            raise
+        except Exception:  # noqa: BLE001 - a resident never sees a stack trace or nothing
+            log.exception("handling %s failed", inbound.dedup_key)
+            outcome, pushed = Outcome(Reply(SORRY), intent="error"), []
+        if late is not None and late.is_set() and outcome.reply is not None:
+            self._reply_late(inbound, outcome.reply, now)
+        if pushed:
+            self.pool.submit(self._send_quietly, pushed)
+        return outcome
+
+    def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
+        with transaction(self.factory) as s:
+            record = InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
+                                    msg_type=inbound.event or inbound.msg_type,
+                                    received_at=now)
+            s.add(record)
+            try:
+                s.flush()  # a retry of this message stops here, before any side effect
+            except IntegrityError:
+                raise _Duplicate() from None
+            resident = self._resident(s, inbound, now)
+            dialog = dialogs.load(s, inbound.openid, now)
+            ctx = Context(session=s, settings=self.settings, now=now, inbound=inbound,
+                          resident=resident, dialog=dialog)
+            reply = self.dispatcher.dispatch(ctx)
+            dialogs.save(s, dialog, now, timedelta(minutes=self.settings.dialog.timeout_minutes))
+            intent = ctx.understanding.intent if ctx.understanding else inbound.event
+            record.intent = intent
+            record.reply = None if reply.empty else reply.to_json()
+            return Outcome(None if reply.empty else reply, intent=intent), ctx.pushed
+
+    def _resident(self, s: Session, inbound: Inbound, now: datetime) -> Resident:
+        resident = s.scalars(select(Resident).where(Resident.openid == inbound.openid)).first()
+        if resident is None:
+            resident = Resident(openid=inbound.openid, followed=True, followed_at=now)
+            s.add(resident)
+        # The customer-service window opens on any message, click or follow (not on
+        # unsubscribe, receipts or reported locations).
+        if inbound.msg_type != "event" or inbound.event in ("subscribe", "click", "scan", "view"):
+            resident.note_inbound(now)
+        return resident
+
+    def _duplicate(self, inbound: Inbound) -> Outcome:
+        """A retry: give the stored reply, or nothing if it went out another way."""
+        with self.factory() as s:
+            row = s.scalars(select(InboundMessage)
+                            .where(InboundMessage.dedup_key == inbound.dedup_key)).first()
+        if row is None or row.reply is None or row.deferred:
+            return Outcome(None, duplicate=True)
+        return Outcome(Reply.from_json(row.reply), duplicate=True, intent=row.intent)
+
+    def _reply_late(self, inbound: Inbound, reply: Reply, now: datetime) -> None:
+        with transaction(self.factory) as s:
+            s.execute(update(InboundMessage).where(InboundMessage.dedup_key == inbound.dedup_key)
+                      .values(deferred=True))
+            row = deliver.enqueue(s, inbound.openid, reply.text,
+                                  notice_key=f"reply:{inbound.dedup_key}", kind="reply",
+                                  urgent=True, now=now)
+            if row is not None:
+                row.body = {**row.body, "custom": reply.as_customer_message()}
+                ids = [row.id]
+            else:
+                ids = []
+        self._send_quietly(ids)
+
+    def _send_quietly(self, ids: list[int]) -> None:
+        try:
+            self.sender.send_ids(ids, self.clock())
+        except Exception:  # noqa: BLE001 - a failed push is retried by the delivery job
+            log.exception("sending deliveries %s failed; the delivery job will retry", ids)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Tests: wait until background sends queued so far are done."""
+        deadline = time.monotonic() + timeout
+        marker = self.pool.submit(lambda: None)
+        marker.result(timeout=max(0.0, deadline - time.monotonic()))
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True)

@@ -1,0 +1,100 @@
+"""The /wechat view: a thin adapter from Flask to Inbound and back.
+
+GET answers WeChat's URL verification; POST takes messages in plaintext, compatible
+or safe mode, chosen per request (encrypt_type=aes with msg_signature) as WeChat does.
+Forged → 403, not a WeChat message → 400, too large → 413; never a 500.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import OperationalError
+
+from bot import crypto
+from bot.inbound import from_fields
+from bot.service import MessageService
+from bot.xmlutil import BadXML, field_text, parse_xml
+from settings import Settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wechat", __name__)
+
+
+def _plain(body: str, status: int) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def _settings() -> Settings:
+    return current_app.extensions["linli"].settings
+
+
+def _crypto(s: Settings) -> crypto.MessageCrypto | None:
+    if not s.wechat.encoding_aes_key:
+        return None
+    return crypto.MessageCrypto(s.wechat.token, s.wechat.encoding_aes_key, s.wechat.app_id)
+
+
+def _args() -> tuple[str, str]:
+    return request.args.get("timestamp", ""), request.args.get("nonce", "")
+
+
+@bp.get("/wechat")
+def verify_url() -> Response:
+    s = _settings()
+    timestamp, nonce = _args()
+    echostr = request.args.get("echostr", "")
+    try:
+        crypto.verify((s.wechat.token, timestamp, nonce), request.args.get("signature"))
+    except crypto.SignatureError:
+        return _plain("forbidden", 403)
+    return _plain(echostr, 200)
+
+
+@bp.post("/wechat")
+def receive() -> Response:
+    s = _settings()
+    limit = s.server.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _plain("request body too large", 413)
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        return _plain("request body too large", 413)
+    timestamp, nonce = _args()
+    try:
+        crypto.verify((s.wechat.token, timestamp, nonce), request.args.get("signature"))
+    except crypto.SignatureError:
+        return _plain("forbidden", 403)
+
+    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    box = _crypto(s)
+    try:
+        fields = parse_xml(body)
+        if encrypted:
+            if box is None:
+                return _plain("encrypted message but no EncodingAESKey configured", 400)
+            xml = box.decrypt(field_text(fields.get("Encrypt")), request.args.get("msg_signature"),
+                              timestamp, nonce)
+            fields = parse_xml(xml)
+        inbound = from_fields(fields)
+    except crypto.SignatureError:
+        return _plain("forbidden", 403)
+    except crypto.ForeignAppError:
+        return _plain("message for another AppId", 403)
+    except (BadXML, crypto.DecryptError) as exc:
+        log.info("bad webhook body: %s", exc)
+        return _plain("not a WeChat message", 400)
+
+    service: MessageService = current_app.extensions["linli"].service
+    try:
+        outcome = service.handle(inbound)
+    except OperationalError:
+        return _plain("temporarily unavailable", 503)  # WeChat retries
+    if outcome.reply is None:
+        return _plain("success", 200)
+    xml = outcome.reply.render(to_user=inbound.openid, from_user=inbound.to, now=int(time.time()))
+    if encrypted and box is not None:
+        xml = box.encrypt(xml, nonce=secrets.token_hex(8), timestamp=str(int(time.time())))
+    return Response(xml, status=200, mimetype="application/xml")

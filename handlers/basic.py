@@ -1,0 +1,112 @@
+"""Help, greeting, cancel, the numbered menu, confirmation, and the account events."""
+from __future__ import annotations
+
+import re
+
+from bot.context import Context
+from bot.dispatch import Dispatcher
+from bot.inbound import Inbound
+from bot.reply import Reply
+
+TEXTS = {
+    "welcome": "欢迎关注{community}！我是社区小助手，您可以在这里反映问题、参与楼道表决、报名会议、看社区通知。\n"
+               "先绑定住址：回复“绑定 楼号单元室号 姓名 手机后四位”，\n例如：绑定 3号楼2单元301 张三 5678",
+    "welcome_back": "欢迎回来！回复“帮助”看看能做什么。",
+    "help": "您好，我是{community}小助手。回复数字，或直接说您的事：",
+    "help_bind": "绑定住址：绑定 3号楼2单元301 张三 5678",
+    "greeting": "您好！我是{community}小助手，有什么可以帮您？",
+    "cancel": "好的，已取消。还有别的事吗？回复“帮助”看看能做什么。",
+    "cancel_nothing": "现在没有进行中的操作。回复“帮助”看看能做什么。",
+    "unknown": "抱歉，没太明白您的意思。您可以回复数字：",
+    "menu_footer": "也可以直接说您的事，比如“楼道灯坏了”。",
+    "confirm": "您是要{what}吗？\n回复 1 确认\n回复 2 取消",
+    "confirm_cancelled": "好的，没有办理。还有别的事吗？",
+    "staff_only": "这个操作需要工作人员权限。如需帮助，请回复“帮助”。",
+    "voice_unrecognised": "没听清您的语音，请再说一遍，或者打字告诉我。",
+    "media_unhandled": "收到了。如果是要反映问题，请用文字说说是什么情况，比如“3号楼楼道灯坏了”。",
+    "dialog_timed_out": "（上一步操作已超时，已为您重新开始。）",
+}
+
+YES = re.compile(r"^(1|一|确认|确定|是|是的|对|对的|好|好的|可以|行|嗯|没错|同意办理)[。.!！]*$")
+NO = re.compile(r"^(2|二|不|不是|不对|不要|不用|否|算了|取消)[。.!！]*$")
+
+
+def _t(ctx: Context, key: str) -> str:
+    return TEXTS[key].format(community=ctx.settings.community.name)
+
+
+def register(d: Dispatcher) -> None:
+    d.texts.update(TEXTS)
+
+    @d.intent("help")
+    def help_(ctx: Context, inbound: Inbound) -> Reply:
+        ctx.dialog.set("menu")
+        return Reply(_t(ctx, "help") + "\n" + d.menu_text() + "\n" + TEXTS["help_bind"])
+
+    @d.intent("greeting")
+    def greeting(ctx: Context, inbound: Inbound) -> Reply:
+        ctx.dialog.set("menu")
+        return Reply(_t(ctx, "greeting") + "\n" + d.menu_text())
+
+    @d.intent("cancel")
+    def cancel(ctx: Context, inbound: Inbound) -> Reply:
+        if ctx.dialog.state in (None, "menu"):
+            ctx.dialog.clear()
+            return Reply(TEXTS["cancel_nothing"])
+        ctx.dialog.clear()
+        return Reply(TEXTS["cancel"])
+
+    @d.state("menu")
+    def menu_choice(ctx: Context, inbound: Inbound) -> Reply | None:
+        text = (inbound.text or "").strip()
+        items = d.available_menu()
+        if text.isdigit() and 1 <= int(text) <= len(items):
+            ctx.dialog.clear()
+            return d.run_intent(ctx, items[int(text) - 1].intent, slots={})
+        return None
+
+    @d.state("confirm")
+    def confirm(ctx: Context, inbound: Inbound) -> Reply | None:
+        text = (inbound.text or "").strip()
+        intent, slots = ctx.dialog.data.get("intent", ""), ctx.dialog.data.get("slots", {})
+        if YES.match(text):
+            ctx.dialog.clear()
+            return d.run_intent(ctx, intent, slots=slots)
+        if NO.match(text):
+            ctx.dialog.clear()
+            return Reply(TEXTS["confirm_cancelled"])
+        return None
+
+    @d.event("subscribe")
+    def subscribe(ctx: Context, inbound: Inbound) -> Reply:
+        ctx.resident.followed = True
+        ctx.resident.followed_at = ctx.now
+        ctx.resident.unfollowed_at = None
+        return Reply(_t(ctx, "welcome"))
+
+    @d.event("unsubscribe")
+    def unsubscribe(ctx: Context, inbound: Inbound) -> Reply:
+        # No reply reaches a user who left; pushes stop because the sender checks `followed`.
+        ctx.resident.followed = False
+        ctx.resident.unfollowed_at = ctx.now
+        ctx.resident.cs_allowance = 0
+        ctx.dialog.clear()
+        return Reply()
+
+    @d.event("scan")
+    def scan(ctx: Context, inbound: Inbound) -> Reply:
+        return Reply(TEXTS["welcome_back"])
+
+    @d.event("click")
+    def click(ctx: Context, inbound: Inbound) -> Reply:
+        intent = ctx.settings.wechat.menu.get(inbound.event_key)
+        if intent is None:
+            return d.unknown(ctx)
+        ctx.dialog.clear()
+        return d.run_intent(ctx, intent, slots={})
+
+    for silent in ("view", "location", "view_miniprogram", "masssendjobfinish",
+                   "subscribe_msg_popup_event", "subscribe_msg_sent_event"):
+        d.events.setdefault(silent, lambda ctx, inbound: Reply())
+
+    d.menu_item(90, "使用帮助", "help")

@@ -1,0 +1,139 @@
+"""The sandbox chat page and `flask chat`: talk to the bot through the real signed /wechat."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy import select
+
+from bot.inbound import Inbound
+from bot.service import Outcome
+from bot.xmlutil import BadXML, parse_xml
+from models.db import transaction
+from models.sandbox import SandboxMessage
+from sandbox import wire
+
+bp = Blueprint("sandbox_chat", __name__, url_prefix="/sandbox", template_folder="templates")
+OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+SILENT_EVENTS = {"unsubscribe", "templatesendjobfinish", "location", "masssendjobfinish"}
+
+
+def record_inbound(app: Flask, inbound: Inbound) -> None:
+    """What WeChat itself would know: when this user last wrote (the 48 h window)."""
+    if inbound.msg_type == "event" and inbound.event in SILENT_EVENTS:
+        return
+    body = {"type": inbound.msg_type, "text": inbound.text, "event": inbound.event,
+            "key": inbound.event_key}
+    with transaction(app.extensions["linli"].factory) as s:
+        s.add(SandboxMessage(openid=inbound.openid, direction="in", body=body))
+
+
+def record_reply(app: Flask, inbound: Inbound, outcome: Outcome) -> None:
+    if outcome.reply is None or outcome.duplicate:
+        return
+    with transaction(app.extensions["linli"].factory) as s:
+        s.add(SandboxMessage(openid=inbound.openid, direction="reply", api="passive",
+                             body=outcome.reply.to_json()))
+
+
+def build_xml(openid: str, data: dict[str, Any]) -> str:
+    settings = current_app.extensions["linli"].settings
+    kind = data.get("type", "text")
+    if kind == "text":
+        return wire.message_xml(settings, openid, "text", Content=str(data.get("text", "")))
+    if kind == "voice":
+        return wire.message_xml(settings, openid, "voice", MediaId="sandbox-voice", Format="amr",
+                                Recognition=str(data.get("text", "")))
+    if kind == "image":
+        return wire.message_xml(settings, openid, "image", MediaId="sandbox-image",
+                                PicUrl=str(data.get("url") or "http://127.0.0.1/sandbox.jpg"))
+    if kind == "location":
+        return wire.message_xml(settings, openid, "location", Location_X=31.5747,
+                                Location_Y=120.2985, Scale=16,
+                                Label=str(data.get("text") or "黄巷新村3号楼"))
+    if kind == "event":
+        return wire.message_xml(settings, openid, "event", Event=str(data.get("event", "")),
+                                EventKey=str(data.get("key", "")))
+    raise ValueError(kind)
+
+
+def send(app: Flask, openid: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Sign (and encrypt) like WeChat, post to /wechat, decode the reply."""
+    settings = app.extensions["linli"].settings
+    with app.app_context():
+        xml = build_xml(openid, data)
+    req = wire.wrap(settings, xml)
+    with app.test_client() as client:
+        res = client.post("/wechat", query_string=req.query, data=req.body,
+                          content_type="text/xml")
+    reply_xml = wire.open_reply(settings, res.data, req.query) if res.status_code == 200 else ""
+    text = ""
+    if reply_xml and reply_xml != "success":
+        try:
+            fields = parse_xml(reply_xml)
+            text = fields.get("Content") or "\n".join(
+                a.get("Title", "") for a in _items(fields))
+        except BadXML:
+            text = reply_xml
+    return {"status": res.status_code, "reply": text}
+
+
+def _items(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    items = (fields.get("Articles") or {}).get("item") or []
+    return items if isinstance(items, list) else [items]
+
+
+def messages_since(app: Flask, openid: str, after: int) -> list[dict[str, Any]]:
+    with app.extensions["linli"].factory() as s:
+        rows = s.scalars(select(SandboxMessage).where(
+            SandboxMessage.openid == openid, SandboxMessage.id > after)
+            .order_by(SandboxMessage.id).limit(200))
+        return [{"id": r.id, "direction": r.direction, "api": r.api, "text": describe(r.body),
+                 "at": r.created_at.isoformat()} for r in rows]
+
+
+def describe(body: dict[str, Any]) -> str:
+    """The human-readable text of any recorded message."""
+    if "text" in body and isinstance(body["text"], dict):
+        return str(body["text"].get("content", ""))
+    if body.get("articles"):
+        return "\n".join(a.get("title", "") for a in body["articles"])
+    if body.get("text"):
+        return str(body["text"])
+    if body.get("template_id"):
+        data = body.get("data") or {}
+        return "\n".join(str(v.get("value", "")) for v in data.values() if isinstance(v, dict))
+    if body.get("event"):
+        return f"[{body['event']} {body.get('key') or ''}]".strip()
+    if body.get("type") and body["type"] != "text":
+        return f"[{body['type']}]"
+    return ""
+
+
+@bp.get("/")
+def page() -> str:
+    settings = current_app.extensions["linli"].settings
+    return render_template("sandbox/chat.html", community=settings.community.name,
+                           menu=sorted(settings.wechat.menu.items()))
+
+
+@bp.post("/send")
+def send_view() -> Response:
+    data = request.get_json(silent=True) or {}
+    openid = str(data.get("openid", ""))
+    if not OPENID.match(openid):
+        return jsonify({"error": "openid: 1-64 letters, digits, _ or -"}), 400  # type: ignore[return-value]
+    if data.get("type", "text") not in ("text", "voice", "image", "location", "event"):
+        return jsonify({"error": "unknown type"}), 400  # type: ignore[return-value]
+    return jsonify(send(current_app._get_current_object(), openid, data))  # type: ignore[attr-defined]
+
+
+@bp.get("/messages")
+def messages_view() -> Response:
+    openid = request.args.get("openid", "")
+    if not OPENID.match(openid):
+        return jsonify({"messages": []})
+    after = request.args.get("after", "0")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return jsonify({"messages": messages_since(app, openid, int(after) if after.isdigit() else 0)})
