@@ -1,6 +1,8 @@
 """`flask chat --openid X`: talk to the bot from a terminal through the signed /wechat."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 
@@ -19,10 +21,10 @@ def register(app: Flask) -> None:
             name, _, key = event.partition(":")
             _show(the_app, openid, {"type": "event", "event": name, "key": key}, last)
             return
-        interactive = click.get_text_stream("stdin").isatty()
+        interactive = sys.stdin.isatty()
         if interactive:
             click.echo("输入消息后回车；Ctrl-D 退出。")
-        for line in click.get_text_stream("stdin"):
+        for line in sys.stdin:
             text = line.rstrip("\n")
             if not text.strip():
                 continue

@@ -59,11 +59,15 @@ class StandIn:
                 return replaced_at is None or now - replaced_at < 300
         return False
 
-    def next_fault(self) -> dict[str, Any] | None:
+    def next_fault(self, kind: str) -> dict[str, Any] | None:
+        """The next fault meant for this kind of call (a fault may name one with "only")."""
         with self.lock:
-            if self.queue:
-                return self.queue.pop(0)
-            return dict(self.always) if self.always else None
+            for i, fault in enumerate(self.queue):
+                if fault.get("only") in (None, kind):
+                    return self.queue.pop(i)
+            if self.always and self.always.get("only") in (None, kind):
+                return dict(self.always)
+            return None
 
 
 def _state() -> StandIn:
@@ -78,8 +82,8 @@ def _apply_faults(kind: str) -> Response | None:
     st = _state()
     if st.latency_ms:
         time.sleep(st.latency_ms / 1000)
-    fault = st.next_fault()
-    if not fault or (fault.get("only") and fault["only"] != kind):
+    fault = st.next_fault(kind)
+    if not fault:
         return None
     st.count("faults")
     if fault.get("hang"):

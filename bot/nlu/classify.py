@@ -1,0 +1,107 @@
+"""Free-text intent classification: cue scores, context adjustments, confidence."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .evidence import Evidence
+from .lexicon import INTENT_CUES
+from .understanding import UNKNOWN
+
+# Below this a message is "unknown": asking costs one message, a wrong action much more.
+THRESHOLD = 0.45
+_TICKET_INTENTS = ("complaint.accept", "complaint.resolve", "complaint.reject", "complaint.assign", "complaint.merge")
+_MEETING_CONTEXT = re.compile(r"会|报名|参加|活动")
+_MESSAGE_WORDS = re.compile(r"消息|通知|推送|提醒|短信|信息")
+_QUESTION = re.compile(r"吗|么|没有?$|呢|什么|啥|哪|几|怎么|咋|多少|是不是|有没有|伐$")
+
+
+def cue_scores(evidence: Evidence) -> dict[str, float]:
+    """Raw cue evidence per intent, before context."""
+    scores: dict[str, float] = {}
+    for intent, cues in INTENT_CUES.items():
+        total = sum(weight for pattern, weight in cues if pattern.search(evidence.cue_text))
+        if total:
+            scores[intent] = total
+    return scores
+
+
+def _add(scores: dict[str, float], intent: str, amount: float, only_if_present: bool = False) -> None:
+    if only_if_present and intent not in scores:
+        return
+    scores[intent] = scores.get(intent, 0.0) + amount
+
+
+def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
+    """Context: what the entities in the message say about its intent."""
+    flat = evidence.flat
+    if evidence.category_weight:
+        _add(scores, "complaint.new", min(evidence.category_weight, 3.5))
+    if evidence.tickets:
+        _add(scores, "complaint.new", -3)
+        _add(scores, "complaint.status", 1.5)
+        for intent in ("complaint.rate", "complaint.reopen", *_TICKET_INTENTS):
+            _add(scores, intent, 1, only_if_present=True)
+        if len(evidence.tickets) >= 2:
+            _add(scores, "complaint.merge", 1, only_if_present=True)
+    if evidence.choice:
+        _add(scores, "vote.cast", 3.5 if evidence.vote_context or len(flat) <= 8 else 2.5)
+        _add(scores, "convention.show", -2, only_if_present=True)
+        _add(scores, "vote.list", -1.5, only_if_present=True)
+    elif evidence.option is not None:
+        _add(scores, "vote.cast", 3)
+    if evidence.vote_id is not None:
+        _add(scores, "vote.show", 2.5)
+        _add(scores, "vote.cast", 1, only_if_present=True)
+        _add(scores, "vote.list", -1, only_if_present=True)
+    if evidence.score is not None and not evidence.choice:
+        _add(scores, "complaint.rate", 1)
+    if evidence.address:
+        address = evidence.address[0]
+        _add(scores, "bind", 2 if address.level == "room" else 0.5)
+    for intent in ("meeting.signup", "meeting.cancel"):
+        if evidence.meeting_id is not None or evidence.meeting_type or _MEETING_CONTEXT.search(flat):
+            _add(scores, intent, 1, only_if_present=True)
+    if evidence.meeting_id is not None:
+        _add(scores, "meeting.list", 0.5, only_if_present=True)
+    if evidence.topic:
+        for intent in ("bulletin.subscribe", "bulletin.unsubscribe"):
+            _add(scores, intent, 1, only_if_present=True)
+    if _MESSAGE_WORDS.search(flat):
+        _add(scores, "bulletin.unsubscribe", 1, only_if_present=True)
+        if "bulletin.subscribe" in scores or "bulletin.unsubscribe" in scores:
+            _add(scores, "bulletin.latest", -2, only_if_present=True)
+    if "meeting.cancel" in scores or "meeting.signup" in scores:
+        _add(scores, "meeting.list", -1.5, only_if_present=True)
+    if "meeting.cancel" in scores and scores.get("cancel"):
+        _add(scores, "cancel", -2)
+    if "complaint.reopen" in scores:
+        _add(scores, "complaint.new", -2, only_if_present=True)
+        _add(scores, "complaint.rate", -2, only_if_present=True)
+    if not _QUESTION.search(flat):
+        # A statement naming a vote is rarely a request to list votes.
+        _add(scores, "vote.list", -0.5, only_if_present=True)
+    return {intent: value for intent, value in scores.items() if value > 0}
+
+
+def confidence(top: float, second: float) -> float:
+    """Grows with the winning evidence, shrinks when a rival is close."""
+    strength = 1 - math.exp(-top / 2.5)
+    margin = 0.5 + 0.5 * min(1.0, (top - second) / 2)
+    return round(strength * margin, 3)
+
+
+def classify(evidence: Evidence) -> tuple[str, float, str | None]:
+    """(intent, confidence, best guess) for a free-text message."""
+    scores = adjust(evidence, cue_scores(evidence))
+    if not scores:
+        return UNKNOWN, 0.0, None
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    best, top = ranked[0]
+    rivals = [value for intent, value in ranked[1:] if intent != "greeting" or best == "greeting"]
+    second = rivals[0] if rivals else 0.0
+    conf = confidence(top, second)
+    if conf < THRESHOLD:
+        return UNKNOWN, conf, best
+    return best, conf, best

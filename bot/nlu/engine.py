@@ -1,0 +1,166 @@
+"""The NLU object: canonical grammar first, then free-text classification and slots."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .classify import classify
+from .evidence import Evidence, gather
+from .grammar import match_command
+from .normalise import flatten, normalise
+from .slots import find_assignee, find_name, find_phone_last4
+from .understanding import UNKNOWN, Understanding
+
+COMMUNITY_DICTIONARY = Path(__file__).with_name("community_dict.txt")
+
+_COMPLAINT_LEAD = re.compile(
+    r"^(?:你好|您好)?[,，\s]*(?:我(?:要|想)?|想)?(?:投诉|报修|反映|举报|建议)(?:一下|个事|一个问题|个问题|下)?[:：,，\s]*"
+)
+_CODE = re.compile(r"(?:签到码|码)\s*(?:是|为)?\s*([0-9A-Za-z]{3,8})|(?<![0-9])([0-9]{4,8})(?![0-9])")
+_AFTER_TICKET_FILLER = re.compile(r"^[\s,，:：]*(?:已经|已)?")
+_REASON = re.compile(r"(?:因为|原因是?|理由是?|由于)[:：\s]*(.+)$")
+
+
+def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
+    """The slots an intent's handler needs, from what the message offers."""
+    slots: dict[str, Any] = {}
+    ticket = evidence.tickets[0][0] if evidence.tickets else None
+    if ticket and intent.startswith("complaint.") and intent not in ("complaint.new", "complaint.todo"):
+        slots["ticket"] = ticket
+    when = evidence.when.slots() if evidence.when else {}
+    if intent == "bind":
+        if evidence.address:
+            slots["address"] = evidence.address[0].as_dict()
+        if name := find_name(text):
+            slots["name"] = name
+        masked = text
+        if evidence.address:
+            _, start, end = evidence.address
+            masked = text[:start] + " " * (end - start) + text[end:]
+        if phone := find_phone_last4(masked, allow_bare=True):
+            slots["phone_last4"] = phone
+    elif intent == "complaint.new":
+        slots["content"] = _COMPLAINT_LEAD.sub("", text) or text
+        slots["category"] = evidence.category
+        if evidence.address:
+            slots["address"] = evidence.address[0].as_dict()
+    elif intent == "complaint.rate":
+        if evidence.score is not None:
+            slots["score"] = evidence.score
+        comment = text
+        for found, start, end in evidence.tickets:
+            comment = comment.replace(text[start:end], " ")
+        comment = comment.strip(" ,，")
+        if comment:
+            slots["comment"] = comment
+    elif intent == "complaint.reopen":
+        slots["content"] = text
+    elif intent in ("vote.cast", "vote.show"):
+        if evidence.vote_id is not None:
+            slots["vote_id"] = evidence.vote_id
+        if intent == "vote.cast":
+            if evidence.choice:
+                slots["choice"] = evidence.choice
+            if evidence.option is not None:
+                slots["option"] = evidence.option
+    elif intent in ("meeting.list", "meeting.signup", "meeting.cancel", "meeting.create"):
+        if evidence.meeting_id is not None and intent != "meeting.create":
+            slots["meeting_id"] = evidence.meeting_id
+        if evidence.meeting_type:
+            slots["meeting_type"] = evidence.meeting_type
+        slots.update(when)
+    elif intent == "meeting.checkin":
+        if evidence.meeting_id is not None:
+            slots["meeting_id"] = evidence.meeting_id
+        code = _CODE.search(re.sub(r"(?:会议|第)\s*[0-9]+\s*号?", " ", text))
+        if code:
+            slots["code"] = (code[1] or code[2]).upper()
+    elif intent in ("bulletin.latest", "bulletin.subscribe", "bulletin.unsubscribe", "bulletin.publish"):
+        if evidence.topic:
+            slots["topic"] = evidence.topic
+        if intent == "bulletin.publish":
+            slots["content"] = text
+    elif intent == "convention.show" and evidence.address:
+        slots["address"] = evidence.address[0].as_dict()
+    elif intent == "complaint.assign":
+        if assignee := find_assignee(text):
+            slots["assignee"] = assignee
+    elif intent in ("complaint.resolve", "complaint.reject") and evidence.tickets:
+        _, _, end = evidence.tickets[0]
+        key = "note" if intent == "complaint.resolve" else "reason"
+        reason = _REASON.search(text)
+        tail = reason[1] if reason else _AFTER_TICKET_FILLER.sub("", text[end:]).strip(" ,，")
+        if tail:
+            slots[key] = tail
+    elif intent == "complaint.merge" and len(evidence.tickets) >= 2:
+        slots["target"] = evidence.tickets[1][0]
+    elif intent == "vote.create":
+        slots["title"] = text
+    return slots
+
+
+class NLU:
+    """Understands one resident or staff message; warm() once, then understand() often."""
+
+    def __init__(self, extra_dictionary: str | None = None) -> None:
+        self._extra_dictionary = extra_dictionary
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Load jieba and the community dictionary (≈0.5 s); safe to call again."""
+        if self._tokenizer is not None:
+            return
+        with self._lock:
+            if self._tokenizer is not None:
+                return
+            import jieba  # deferred: nothing heavy at import time
+
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            tokenizer.load_userdict(str(COMMUNITY_DICTIONARY))
+            if self._extra_dictionary:
+                tokenizer.load_userdict(self._extra_dictionary)
+            tokenizer.lcut("楼道灯坏了")  # touch the caches once
+            self._tokenizer = tokenizer
+
+    def tokenize(self, text: str) -> list[str]:
+        """jieba tokens of the text with the community dictionary."""
+        self.warm()
+        return self._tokenizer.lcut(text)
+
+    def understand(self, text: str, now: datetime | None = None) -> Understanding:
+        """Intent and slots of one message; `now` resolves dates (Asia/Shanghai)."""
+        normalised = normalise(text)
+        if not flatten(normalised):
+            return Understanding(UNKNOWN, {}, 0.0, False, normalised)
+        command = match_command(normalised, now)
+        if command is not None:
+            intent, slots, canonical = command
+            return Understanding(intent, slots, 1.0 if canonical else 0.8, canonical, normalised)
+        evidence = gather(normalised, self.tokenize(normalised), now)
+        intent, conf, guess = classify(evidence)
+        if intent == UNKNOWN:
+            slots: dict[str, Any] = {"guess": guess} if guess else {}
+            if re.fullmatch(r"[0-9]{1,3}", evidence.flat):
+                slots["number"] = int(evidence.flat)
+            return Understanding(UNKNOWN, slots, conf, False, normalised)
+        return Understanding(intent, _fill(intent, evidence, normalised), conf, False, normalised)
+
+
+_shared: NLU | None = None
+_shared_lock = threading.Lock()
+
+
+def get_nlu() -> NLU:
+    """The process-wide NLU (not warmed: call warm() at start-up)."""
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = NLU()
+    return _shared

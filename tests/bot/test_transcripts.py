@@ -1,0 +1,104 @@
+"""The conversation foundations as a resident meets them: help, menu, cancel, unknown,
+confirmation of inferred irreversible actions, dialog timeout."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.context import Context
+from bot.inbound import Inbound
+from bot.reply import Reply
+from tests.wechat_side import Transcript, WeChatSide
+
+
+@pytest.fixture
+def talk(wechat: WeChatSide) -> Transcript:
+    return Transcript(wechat, "o-talk")
+
+
+def test_help_shows_a_numbered_menu_and_numbers_work(talk: Transcript) -> None:
+    talk.run([
+        ("帮助", ["黄巷社区", "1.", "绑定 3号楼2单元301"]),
+        ("怎么用", ["1."]),
+    ])
+
+
+def test_greeting(talk: Transcript) -> None:
+    talk.run([("你好", ["您好", "1."]), ("在吗", "您好")])
+
+
+def test_unknown_is_answered_with_a_short_menu_and_no_action(talk: Transcript, app: Any) -> None:
+    from sqlalchemy import func, select
+
+    from models.delivery import Delivery
+    talk.run([("今天天气真不错啊哈哈", ["没太明白", "1."]),
+              ("asdfgh", ["没太明白"])])
+    with app.extensions["linli"].factory() as s:
+        assert s.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+def test_cancel_with_nothing_going_on(talk: Transcript) -> None:
+    talk.run([("取消", "没有进行中的操作")])
+
+
+def register_irreversible(app: Any) -> list[str]:
+    """A stand-in irreversible family, to test the dialog machinery on its own."""
+    done: list[str] = []
+    d = app.extensions["linli"].dispatcher
+
+    @d.intent("meeting.cancel", irreversible=True, describe=lambda ctx: "取消会议报名")
+    def cancel_signup(ctx: Context, inbound: Inbound) -> Reply:
+        done.append(ctx.openid)
+        return Reply("已取消报名。")
+
+    return done
+
+
+def test_inferred_irreversible_action_is_confirmed_first(app: Any, wechat: WeChatSide) -> None:
+    done = register_irreversible(app)
+    talk = Transcript(wechat, "o-confirm")
+    talk.run([("周三的会我去不了了", ["取消会议报名", "回复 1 确认", "回复 2 取消"])])
+    assert done == []
+    talk.run([("1", "已取消报名")])
+    assert done == ["o-confirm"]
+
+
+def test_confirmation_can_be_declined_or_cancelled(app: Any, wechat: WeChatSide) -> None:
+    done = register_irreversible(app)
+    talk = Transcript(wechat, "o-decline")
+    talk.run([("周三的会我去不了了", "回复 1 确认"), ("2", "没有办理")])
+    talk.run([("周三的会我去不了了", "回复 1 确认"), ("取消", "已取消")])
+    talk.run([("周三的会我去不了了", "回复 1 确认"), ("帮助", "1."), ("1", "!已取消报名")])
+    assert done == []
+
+
+def test_typed_command_needs_no_confirmation(app: Any, wechat: WeChatSide) -> None:
+    done = register_irreversible(app)
+    Transcript(wechat, "o-canon").run([("取消报名 5", "已取消报名")])
+    assert done == ["o-canon"]
+
+
+def test_a_dialog_times_out(app: Any, wechat: WeChatSide) -> None:
+    done = register_irreversible(app)
+    talk = Transcript(wechat, "o-timeout")
+    talk.run([("周三的会我去不了了", "回复 1 确认")])
+    service = app.extensions["linli"].service
+    real = service.clock
+    service.clock = lambda: real() + timedelta(minutes=11)
+    talk.run([("1", ["超时", "!已取消报名"])])
+    assert done == []
+
+
+def test_a_resident_sending_a_staff_command_is_refused(talk: Transcript, app: Any) -> None:
+    done: list[str] = []
+    d = app.extensions["linli"].dispatcher
+
+    @d.intent("complaint.accept", staff=True)
+    def accept(ctx: Context, inbound: Inbound) -> Reply:
+        done.append("accepted")
+        return Reply("已受理")
+
+    talk.run([("受理 TS20261127-0012", ["需要工作人员权限", "!已受理"])])
+    assert done == []
