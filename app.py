@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
 
     from bot.nlu import get_nlu
     from handlers import register_all
-    from notices import jobs as _jobs  # noqa: F401 - registers the core jobs
+    from notices import alljobs  # noqa: F401 - registers every scheduled job
 
     nlu = get_nlu()
     if settings.nlu.warm_on_start:

@@ -1,12 +1,22 @@
 """Handler families; each module's register(dispatcher) adds its intents, states and events."""
 from __future__ import annotations
 
+from bot.context import Context
 from bot.dispatch import Dispatcher
-from handlers import basic
+from handlers import basic, binding, bulletins, complaints, meetings, votes
+from models import authz
 
-FAMILIES = [basic]
+FAMILIES = [basic, binding, complaints, votes, meetings, bulletins]
 
 
 def register_all(d: Dispatcher) -> None:
+    d.authorize = authorize
     for family in FAMILIES:
         family.register(d)
+
+
+def authorize(ctx: Context, action: str) -> bool:
+    """Every staff intent passes here (models.authz holds the role table)."""
+    if "staff" not in ctx.extra:
+        ctx.extra["staff"] = authz.staff_for(ctx.session, ctx.openid)
+    return authz.can(ctx.extra["staff"], action)

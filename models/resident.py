@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -22,6 +22,16 @@ class Resident(Base):
     last_inbound_at: Mapped[datetime | None]
     cs_allowance: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Binding to a household (the community issue): unbound / pending / verified.
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="unbound")
+    verified_at: Mapped[datetime | None]
+    stairwell_head: Mapped[bool] = mapped_column(default=False)   # 楼道长 of their unit
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified" and self.household_id is not None
 
     def note_inbound(self, now: datetime, allowance: int = 5) -> None:
         self.last_inbound_at = now

@@ -102,3 +102,20 @@ def test_a_resident_sending_a_staff_command_is_refused(talk: Transcript, app: An
 
     talk.run([("受理 TS20261127-0012", ["需要工作人员权限", "!已受理"])])
     assert done == []
+
+
+def test_staff_with_the_right_role_may_act(talk: Transcript, app: Any) -> None:
+    from models.db import transaction
+    from tests import factories
+    done: list[str] = []
+    d = app.extensions["linli"].dispatcher
+
+    @d.intent("complaint.accept", staff=True)
+    def accept(ctx: Context, inbound: Inbound) -> Reply:
+        done.append("accepted")
+        return Reply("已受理")
+
+    with transaction(app.extensions["linli"].factory) as s:
+        factories.staff(s, "o-talk", role="网格员")
+    talk.run([("受理 TS20261127-0012", "已受理")])
+    assert done == ["accepted"]

@@ -1,0 +1,8 @@
+"""flask commands: bulletins (being built)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Adds this family's commands."""

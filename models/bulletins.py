@@ -1,0 +1,2 @@
+"""Models: bulletins (being built)."""
+from __future__ import annotations

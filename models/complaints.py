@@ -1,0 +1,2 @@
+"""Models: complaints (being built)."""
+from __future__ import annotations

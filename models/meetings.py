@@ -1,0 +1,2 @@
+"""Models: meetings (being built)."""
+from __future__ import annotations

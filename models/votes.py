@@ -1,0 +1,2 @@
+"""Models: votes (being built)."""
+from __future__ import annotations
