@@ -1,8 +1,8 @@
 """The message pipeline: deduplicate, dispatch inside one transaction, answer in time.
 
 The dedup row and every side effect of a message commit together, so a retry of a
-finished message finds the row (and its reply), and a crash leaves no row behind,
-so WeChat's retry is processed afresh. Work that outlives the reply budget is
+finished message finds the row (and its reply) and has no second effect, and a crash
+leaves no row behind, so WeChat's retry is processed afresh. Work that outlives the reply budget is
 answered with "success" and its reply goes out as a customer-service message.
 """
 from __future__ import annotations
@@ -102,14 +102,6 @@ class MessageService:
 
     def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         with transaction(self.factory) as s:
-            record = InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
-                                    msg_type=inbound.event or inbound.msg_type,
-                                    received_at=now)
-            s.add(record)
-            try:
-                s.flush()  # a retry of this message stops here, before any side effect
-            except IntegrityError:
-                raise _Duplicate() from None
             resident = self._resident(s, inbound, now)
             dialog = dialogs.load(s, inbound.openid, now)
             ctx = Context(session=s, settings=self.settings, now=now, inbound=inbound,
@@ -117,8 +109,16 @@ class MessageService:
             reply = self.dispatcher.dispatch(ctx)
             dialogs.save(s, dialog, now, timedelta(minutes=self.settings.dialog.timeout_minutes))
             intent = ctx.understanding.intent if ctx.understanding else inbound.event
-            record.intent = intent
-            record.reply = None if reply.empty else reply.to_json()
+            # The dedup row goes in last, in the same transaction as every side effect: a
+            # concurrent copy of this message fails here (PostgreSQL waits for the first
+            # to commit; SQLite runs them one after the other) and all it did is rolled back.
+            s.add(InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
+                                 msg_type=inbound.event or inbound.msg_type, intent=intent,
+                                 reply=None if reply.empty else reply.to_json(), received_at=now))
+            try:
+                s.flush()
+            except IntegrityError:
+                raise _Duplicate() from None
             return Outcome(None if reply.empty else reply, intent=intent), ctx.pushed
 
     def _resident(self, s: Session, inbound: Inbound, now: datetime) -> Resident:
@@ -129,7 +129,10 @@ class MessageService:
         # The customer-service window opens on any message, click or follow (not on
         # unsubscribe, receipts or reported locations).
         if inbound.msg_type != "event" or inbound.event in ("subscribe", "click", "scan", "view"):
-            resident.note_inbound(now)
+            last = resident.last_inbound_at
+            # Skip the write when nothing would change the window (a burst of messages).
+            if last is None or now - last > timedelta(seconds=30) or resident.cs_allowance < 5:
+                resident.note_inbound(now)
         return resident
 
     def _duplicate(self, inbound: Inbound) -> Outcome:

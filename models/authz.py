@@ -1,10 +1,11 @@
-"""The one authorisation check every staff action goes through."""
+"""The one authorisation check every staff action goes through, and the staff's scope."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.people import Staff
+from models.community import Household, Scope, community_scope, households_in
+from models.people import ROLES, Staff
 
 ALL = "*"
 # Which staff intents each role may use. 管理员 and 居委会 may do everything.
@@ -19,6 +20,17 @@ PERMISSIONS: dict[str, set[str]] = {
 }
 
 
+class RoleError(ValueError):
+    """A role name that is not one of ROLES; the message lists them."""
+
+
+def check_role(role: str) -> str:
+    role = (role or "").strip()
+    if role not in ROLES:
+        raise RoleError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+    return role
+
+
 def staff_for(session: Session, openid: str) -> Staff | None:
     return session.scalars(select(Staff).where(Staff.openid == openid, Staff.active.is_(True))).first()
 
@@ -28,3 +40,19 @@ def can(staff: Staff | None, action: str) -> bool:
         return False
     allowed = PERMISSIONS.get(staff.role, set())
     return ALL in allowed or action in allowed
+
+
+def scope_of(session: Session, staff: Staff) -> Scope | None:
+    """The part of the community a staff member serves (the whole community by default)."""
+    if staff.scope_kind == "community" or staff.scope_id is None:
+        return community_scope(session)
+    return Scope(staff.scope_kind, staff.scope_id)
+
+
+def covers(session: Session, staff: Staff, household_id: int) -> bool:
+    """Is this household inside the staff member's scope (one indexed query)?"""
+    scope = scope_of(session, staff)
+    if scope is None:
+        return session.get(Household, household_id) is not None
+    q = households_in(scope).where(Household.id == household_id)
+    return session.scalar(q) is not None

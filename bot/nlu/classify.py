@@ -21,7 +21,11 @@ def cue_scores(evidence: Evidence) -> dict[str, float]:
     """Raw cue evidence per intent, before context."""
     scores: dict[str, float] = {}
     for intent, cues in INTENT_CUES.items():
-        total = sum(weight for pattern, weight in cues if pattern.search(evidence.cue_text))
+        total = sum(
+            weight
+            for pattern, weight in cues
+            if pattern.search(evidence.flat) or (evidence.negations and pattern.search(evidence.negations))
+        )
         if total:
             scores[intent] = total
     return scores
@@ -56,7 +60,7 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
         _add(scores, "vote.cast", 1, only_if_present=True)
         _add(scores, "vote.list", -1, only_if_present=True)
     if evidence.score is not None and not evidence.choice:
-        _add(scores, "complaint.rate", 1)
+        _add(scores, "complaint.rate", 2)
     if evidence.address:
         address = evidence.address[0]
         _add(scores, "bind", 2 if address.level == "room" else 0.5)
@@ -70,12 +74,15 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
             _add(scores, intent, 1, only_if_present=True)
     if _MESSAGE_WORDS.search(flat):
         _add(scores, "bulletin.unsubscribe", 1, only_if_present=True)
-        if "bulletin.subscribe" in scores or "bulletin.unsubscribe" in scores:
+        if max(scores.get("bulletin.subscribe", 0), scores.get("bulletin.unsubscribe", 0)) >= 3:
             _add(scores, "bulletin.latest", -2, only_if_present=True)
     if "meeting.cancel" in scores or "meeting.signup" in scores:
         _add(scores, "meeting.list", -1.5, only_if_present=True)
     if "meeting.cancel" in scores and scores.get("cancel"):
         _add(scores, "cancel", -2)
+    if scores.get("complaint.status", 0) >= 3:
+        # Asking how a report is going is not a new report, whatever it mentions.
+        _add(scores, "complaint.new", -1.5, only_if_present=True)
     if "complaint.reopen" in scores:
         _add(scores, "complaint.new", -2, only_if_present=True)
         _add(scores, "complaint.rate", -2, only_if_present=True)

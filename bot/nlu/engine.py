@@ -8,10 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from models.address import CN_DIGITS, to_int
+
 from .classify import classify
 from .evidence import Evidence, gather
 from .grammar import match_command
-from .normalise import flatten, normalise
+from .normalise import flatten, normalise, standardise
 from .slots import find_assignee, find_name, find_phone_last4
 from .understanding import UNKNOWN, Understanding
 
@@ -20,7 +22,9 @@ COMMUNITY_DICTIONARY = Path(__file__).with_name("community_dict.txt")
 _COMPLAINT_LEAD = re.compile(
     r"^(?:你好|您好)?[,，\s]*(?:我(?:要|想)?|想)?(?:投诉|报修|反映|举报|建议)(?:一下|个事|一个问题|个问题|下)?[:：,，\s]*"
 )
-_CODE = re.compile(r"(?:签到码|码)\s*(?:是|为)?\s*([0-9A-Za-z]{3,8})|(?<![0-9])([0-9]{4,8})(?![0-9])")
+_CODE = re.compile(
+    rf"(?:签到码|码)\s*(?:是|为)?\s*([0-9A-Za-z]{{3,8}}|[{CN_DIGITS}]{{3,8}})|(?<![0-9])([0-9]{{4,8}})(?![0-9])"
+)
 _AFTER_TICKET_FILLER = re.compile(r"^[\s,，:：]*(?:已经|已)?")
 _REASON = re.compile(r"(?:因为|原因是?|理由是?|由于)[:：\s]*(.+)$")
 
@@ -78,7 +82,10 @@ def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
             slots["meeting_id"] = evidence.meeting_id
         code = _CODE.search(re.sub(r"(?:会议|第)\s*[0-9]+\s*号?", " ", text))
         if code:
-            slots["code"] = (code[1] or code[2]).upper()
+            value = code[1] or code[2]
+            if not value.isascii():
+                value = "".join(str(to_int(ch)) for ch in value)
+            slots["code"] = value.upper()
     elif intent in ("bulletin.latest", "bulletin.subscribe", "bulletin.unsubscribe", "bulletin.publish"):
         if evidence.topic:
             slots["topic"] = evidence.topic
@@ -142,7 +149,8 @@ class NLU:
         if command is not None:
             intent, slots, canonical = command
             return Understanding(intent, slots, 1.0 if canonical else 0.8, canonical, normalised)
-        evidence = gather(normalised, self.tokenize(normalised), now)
+        standard = standardise(normalised)
+        evidence = gather(standard, self.tokenize(standard), now)
         intent, conf, guess = classify(evidence)
         if intent == UNKNOWN:
             slots: dict[str, Any] = {"guess": guess} if guess else {}

@@ -52,6 +52,7 @@ class Evidence:
     text: str
     tokens: list[str]
     flat: str
+    negations: str
     cue_text: str
     tickets: list[tuple[str, int, int]] = field(default_factory=list)
     address: tuple[Address, int, int] | None = None
@@ -77,9 +78,10 @@ def gather(text: str, tokens: list[str], now: datetime | None) -> Evidence:
     words = [token for token in tokens if not is_punct(token)]
     flat = flatten(text)
     negations = negated_phrases(words)
-    # Spelled-out negations are appended so that cue patterns such as 不满意 see them.
-    cue_text = flat + ("|" + "|".join(negations) if negations else "")
-    evidence = Evidence(text=text, tokens=words, flat=flat, cue_text=cue_text)
+    # Spelled-out negations are matched too, so that cue patterns such as 不满意 see them.
+    joined = "|".join(negations)
+    cue_text = flat + ("|" + joined if joined else "")
+    evidence = Evidence(text=text, tokens=words, flat=flat, negations=joined, cue_text=cue_text)
     evidence.tickets = find_tickets(text)
     masked = text
     for _, start, end in evidence.tickets:
@@ -91,7 +93,7 @@ def gather(text: str, tokens: list[str], now: datetime | None) -> Evidence:
     evidence.when = find_when(masked, now)
     evidence.vote_id = find_vote_id(masked)
     evidence.meeting_id = find_meeting_id(masked)
-    evidence.choice = find_choice(cue_text, evidence.vote_context)
+    evidence.choice = find_choice(cue_text, evidence.vote_context, flat)
     evidence.option = find_option(flatten(masked)) if evidence.vote_context else None
     evidence.score = find_score(cue_text)
     evidence.topic = find_topic(flat)

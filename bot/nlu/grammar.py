@@ -21,7 +21,7 @@ Parsed = tuple[str, Slots, bool] | None
 Parser = Callable[[str, str, Any], Parsed]
 
 _ID = re.compile(rf"^第?\s*(?P<n>{N})\s*号?$")
-_STATUS_WORDS = re.compile(r"进度|进展|怎么样|咋样|处理得|结果|到哪")
+_STATUS_WORDS = re.compile(r"进度|进展|怎么样|咋样|处理得|结果|到哪|还没|怎么还|有人管|动静|下文|回音|回复了")
 _PARTICLE_START = re.compile(r"^(?:的|了|过|吗|呢|啥|什么|怎么|咋|吧|是|有|进度)")
 
 
@@ -146,7 +146,7 @@ def _vote_list_or_show(rest: str, word: str, now: Any) -> Parsed:
 def _vote_cast(rest: str, word: str, now: Any) -> Parsed:
     if not rest:
         return "vote.list", {}, True
-    match = re.match(rf"^第?\s*(?P<id>[0-9]{{1,4}}|[一二三四五六七八九十百]{{1,4}})\s*号?\s*(?P<arg>.*)$", rest)
+    match = re.match(r"^第?\s*(?P<id>[0-9]{1,4}|[一二三四五六七八九十百]{1,4})\s*号?\s*(?P<arg>.*)$", rest)
     if not match:
         choice, option = choice_from_token(rest)
         return ("vote.cast", {"choice": choice}, False) if choice else None

@@ -1,4 +1,4 @@
-"""Input clean-up before understanding: width, emoji, voice fillers, punctuation noise."""
+"""Input clean-up before understanding: width, emoji, voice fillers, typos, dialect."""
 
 from __future__ import annotations
 
@@ -23,6 +23,25 @@ _DROP_CATEGORIES = frozenset({"So", "Sk", "Cs", "Co", "Cn", "Cc", "Cf", "Me", "M
 _KEEP = frozenset("\n\t #")
 _PUNCT = re.compile(r"[\s,，。.!！?？~～…、;；:：'\"“”‘’()（）【】《》<>\[\]{}|/\\*&^%$@=+]+")
 
+# Homophone and input-method slips seen in residents' messages, fixed before anything else.
+TYPOS = {
+    "楼到": "楼道", "报明": "报名", "抱名": "报名", "头票": "投票", "表绝": "表决", "公越": "公约",
+    "工约": "公约", "绑订": "绑定", "邦定": "绑定", "投素": "投诉", "保修": "报修", "物叶": "物业",
+    "通之": "通知", "垦谈会": "恳谈会", "肯谈会": "恳谈会", "满义": "满意", "弃全": "弃权",
+    "签道": "签到", "订越": "订阅", "退定": "退订", "进渡": "进度", "拉圾": "垃圾", "燥音": "噪音",
+    "反应": "反映", "以经": "已经", "电平车": "电瓶车", "神马": "什么", "啥子": "啥",
+}  # fmt: skip
+_TYPO = re.compile("|".join(sorted(TYPOS, key=len, reverse=True)))
+
+# Dialect (Wu, northern) words mapped to Mandarin for matching only; the text shown is kept.
+# Every mapping keeps the length, so offsets found on the mapped text fit the shown one.
+DIALECT = {
+    "勿要": "不要", "覅": "不", "勿": "不", "阿拉": "我们", "侬": "你", "俺": "我", "咱": "我",
+    "晓得": "知道", "困觉": "睡觉", "屋里": "家里", "上回": "上次", "礼拜": "星期", "哪能": "怎样",
+}  # fmt: skip
+_DIALECT = re.compile("|".join(sorted(DIALECT, key=len, reverse=True)))
+_QUESTION_TAIL = re.compile(r"(?:伐|(?<![什怎这那多要干])么|(?<![干])嘛)(?=$|[\s,，。!！?？])")
+
 
 def _drop_symbols(text: str) -> str:
     return "".join(
@@ -31,7 +50,7 @@ def _drop_symbols(text: str) -> str:
 
 
 def normalise(text: str | None) -> str:
-    """The text a resident meant: half-width, no emoji, no fillers, single spaces."""
+    """The text a resident meant: half-width, no emoji, no fillers, typos fixed."""
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
@@ -45,8 +64,15 @@ def normalise(text: str | None) -> str:
         text = _LEADING.sub("", text)
         text = _LEAD_FILLER.sub("", text)
     text = _INNER_FILLER.sub("", text)
+    text = _TYPO.sub(lambda match: TYPOS[match[0]], text)
     text = _TRAILING.sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def standardise(text: str) -> str:
+    """Dialect words in Mandarin (侬→你, 勿→不, 伐→吗) for matching; same length."""
+    text = _DIALECT.sub(lambda match: DIALECT[match[0]], text)
+    return _QUESTION_TAIL.sub("吗", text)
 
 
 def flatten(text: str) -> str:

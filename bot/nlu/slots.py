@@ -43,22 +43,27 @@ _CHOICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 # Weak yes/no words count as a ballot only where a vote is clearly meant.
 _WEAK_CHOICE = ((re.compile(r"^(?:可以|行|好的?|好啊|ok|OK|yes|要得|中|成)$"), "同意"),)
 _OPTION = re.compile(
-    rf"(?:选|投|选择|投给|回复)\s*(?:第\s*)?(?P<n>[1-9一二三四五六七八九])\s*(?:号|个|项)?(?:选项)?(?![0-9号楼])"
+    r"(?:选|投|选择|投给|回复)\s*(?:第\s*)?(?P<n>[1-9一二三四五六七八九])\s*(?:号|个|项)?(?:选项)?(?![0-9号楼])"
 )
 OPTION_CHOICES = {1: "同意", 2: "反对", 3: "弃权"}
 
 _SCORE_NUMBER = re.compile(rf"(?P<n>{N})\s*(?:分|星|颗星|颗|个星|颗心)(?!钟)")
 _SCORE_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"(?:很|非常|特别|十分|太|超|极其|相当)不满意|太差|很差|差评|极差|一星|糟糕透|非常不好|气死"), 1),
-    (re.compile(r"不满意|不太满意|不怎么满意|不大满意|不好|较差|比较差|差劲|不行|不怎么样|没解决好"), 2),
+    (re.compile(r"不满意(?!率|度)|不太满意|不怎么满意|不大满意|不好|较差|比较差|差劲|不行|不怎么样|没解决好"), 2),
     (re.compile(r"(?:很|非常|特别|十分|太|超|相当|挺)满意了?啊?$|非常满意|很满意|特别满意|十分满意|超满意|好评|满分|太好了|非常好|很好|特别好|十分感谢|非常感谢|五星"), 5),
     (re.compile(r"一般般?|还行|还可以|凑合|马马虎虎|过得去|还凑合|中等"), 3),
-    (re.compile(r"满意|不错|挺好|还好|比较好|蛮好|可以了|挺快"), 4),
+    (re.compile(r"满意(?!率|度)|不错|挺好|还好|比较好|蛮好|可以了|挺快"), 4),
 )
 
-_NAME_CUE = re.compile(
-    r"(?:我叫|我的名字是|名字是|名字叫|姓名是?|姓名为|户主是?|我是)[:： ]?(?P<name>[\u4e00-\u9fff·]{2,4}?)"
-    r"(?=$|[\s,，。、;；]|住|家|手机|电话|尾号|后四位|后4位|号码|[0-9]|的|在|绑定|,)"
+_NAME_END = r"(?=$|[\s,，。、;；]|住|家|手机|电话|尾号|后四位|后4位|号码|[0-9]|的|在|绑定)"
+# Explicit cues first: 我是 often introduces something other than a name (我是新搬来的).
+_NAME_CUES = (
+    re.compile(
+        r"(?:我叫|我的名字是|名字是|名字叫|姓名是?|姓名为|户主是?|(?:^|(?<=[\s,，]))叫)[:： ]?"
+        rf"(?P<name>[\u4e00-\u9fff·]{{2,4}}?){_NAME_END}"
+    ),
+    re.compile(rf"我是[:： ]?(?P<name>[\u4e00-\u9fff·]{{2,4}}?){_NAME_END}"),
 )
 _NOT_NAMES = frozenset({"居民", "业主", "租户", "住户", "户主", "楼道长", "网格员", "老人", "本人", "新来的"})
 _PHONE = re.compile(
@@ -109,10 +114,11 @@ def find_meeting_id(text: str) -> int | None:
     return _first_group(match) if match else None
 
 
-def find_choice(flat: str, vote_context: bool) -> str | None:
-    """同意 / 反对 / 弃权 from free text, or None."""
+def find_choice(text: str, vote_context: bool, flat: str | None = None) -> str | None:
+    """同意 / 反对 / 弃权 from free text (with spelled-out negations), or None."""
+    flat = text if flat is None else flat
     for pattern, choice in _CHOICE_RULES:
-        if pattern.search(flat):
+        if pattern.search(text):
             return choice
     if vote_context:
         option = find_option(flat)
@@ -190,10 +196,11 @@ def find_meeting_type(flat: str) -> str | None:
 
 def find_name(text: str) -> str | None:
     """The resident's name after 我叫 / 姓名 / 我是."""
-    for match in _NAME_CUE.finditer(text):
-        name = match["name"]
-        if name not in _NOT_NAMES and not any(ch in name for ch in "的住在号楼单元"):
-            return name
+    for cue in _NAME_CUES:
+        for match in cue.finditer(text):
+            name = match["name"]
+            if name not in _NOT_NAMES and not any(ch in name for ch in "的住在号楼单元搬来"):
+                return name
     return None
 
 

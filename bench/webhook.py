@@ -1,0 +1,124 @@
+"""Webhook benchmark: the full text-message path under gunicorn against a bare
+Flask+wechatpy echo under the same settings, in one run.
+
+Prints throughput, p99 latency, errors and the ratio (target >= 0.7), the service's
+start-up time and the latency of the first free-text message after start (target < 1 s).
+Needs wrk (Debian package `wrk`). Usage: .venv/bin/python bench/webhook.py [--seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TOKEN = "bench-token"
+TS, NONCE = "1764200000", "benchnonce"
+SIG = hashlib.sha1("".join(sorted([TOKEN, TS, NONCE])).encode()).hexdigest()
+QUERY = f"/wechat?signature={SIG}&timestamp={TS}&nonce={NONCE}&openid=x"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(port: int, path: str, timeout: float = 60) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                pass
+            if path:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2).read()
+            return time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"server on {port} did not come up")
+
+
+def gunicorn(target: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
+    cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+           "--preload", "--log-level", "warning", target]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def post_one(port: int, text: str) -> float:
+    body = (f"<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[first-user]]></FromUserName>"
+            f"<CreateTime>1764200000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{text}]]></Content><MsgId>{time.time_ns()}</MsgId></xml>").encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{QUERY}", data=body, method="POST",
+                                 headers={"Content-Type": "text/xml"})
+    t0 = time.perf_counter()
+    urllib.request.urlopen(req, timeout=10).read()
+    return time.perf_counter() - t0
+
+
+def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-H", "Connection: close", "-s", str(ROOT / "bench" / "wechat.lua"),
+                          f"http://127.0.0.1:{port}{QUERY}"], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    p99_ms = float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors:.*?timeout (\d+)", out)
+    return {"rps": rps, "p99_ms": p99_ms, "errors": float(non2xx.group(1)) if non2xx else 0.0,
+            "timeouts": float(sock.group(1)) if sock else 0.0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="linli-bench-"))
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNITY_")}
+    env = dict(base_env, COMMUNITY_DATABASE_URL=f"sqlite:///{tmp}/bench.db", COMMUNITY_WECHAT_TOKEN=TOKEN,
+               COMMUNITY_SCHEDULER_EMBEDDED="false", COMMUNITY_SANDBOX_ENABLED="false",
+               COMMUNITY_WECHAT_API_BASE_URL="http://127.0.0.1:9/")
+    if os.environ.get("BENCH_DATABASE_URL"):
+        env["COMMUNITY_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+
+    results = {}
+    for name, target, environment in (("echo", "bench.echo_app:app", base_env), ("linli", "app:app", env)):
+        port = free_port()
+        t0 = time.perf_counter()
+        proc = gunicorn(target, port, environment, args.workers)
+        try:
+            startup = t0 and wait_up(port, "/healthz" if name == "linli" else "")
+            first = post_one(port, "我家楼道的灯坏了好几天了") if name == "linli" else float("nan")
+            figures = run_wrk(port, args.seconds, args.connections)
+            figures.update(startup_s=startup, first_ms=first * 1000)
+            results[name] = figures
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    shutil.rmtree(tmp, ignore_errors=True)
+    echo, full = results["echo"], results["linli"]
+    print(f"gunicorn sync workers={args.workers}, wrk -t2 -c{args.connections} -d{args.seconds}s, Connection: close")
+    print(f"{'':8}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'timeouts':>9}")
+    for name, r in results.items():
+        print(f"{name:8}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>9.0f}{r['timeouts']:>9.0f}")
+    print(f"throughput ratio linli/echo: {full['rps'] / echo['rps']:.2f} (target >= 0.7)")
+    print(f"linli start-up (spawn to /healthz): {full['startup_s']:.2f} s")
+    print(f"first free-text message after start: {full['first_ms']:.1f} ms (target < 1000 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""The rules of a request: the state graph as data, filing, duplicates, time limits.
+
+`transition` is the only way a request changes state: it refuses moves off the graph with
+a Chinese message, records a timeline event, and hands the resident's notice to `push`
+(handlers pass ctx.push, jobs pass notices.deliver.enqueue) so models stay below notices.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.community import Household
+from models.complaints import (
+    ACCEPTED,
+    CATEGORIES,
+    CLOSED,
+    IN_PROGRESS,
+    MERGED,
+    OPEN_STATES,
+    REJECTED,
+    RESOLVED,
+    STATE_LABELS,
+    SUBMITTED,
+    Complaint,
+    ComplaintEvent,
+    ComplaintFollower,
+    audience,
+    follow,
+    next_ticket,
+)
+
+# Time limits and thresholds (the lead moves these to config.yaml: complaints.*).
+ACCEPT_HOURS = 24          # not accepted within → remind the assignee / staff once
+RESOLVE_DAYS = 7           # not resolved within → escalate once to 居委会
+RATING_ASK_HOURS = 24      # resolved and unrated → ask the resident once
+AUTO_CLOSE_DAYS = 7        # resolved and unrated → closed
+DUPLICATE_DAYS = 30        # an open request this recent may be the same problem
+ATTACH_MINUTES = 10        # photos / location this soon after filing attach to it
+CLUSTER_HOUSEHOLDS = 5     # 一事一议一决: this many households …
+CLUSTER_DAYS = 7           # … within this many days, same category and building
+
+# The state graph: from-state → the states it may move to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    SUBMITTED: frozenset({ACCEPTED, REJECTED, MERGED}),
+    ACCEPTED: frozenset({IN_PROGRESS, RESOLVED, REJECTED, MERGED}),
+    IN_PROGRESS: frozenset({RESOLVED, REJECTED, MERGED}),
+    RESOLVED: frozenset({CLOSED, IN_PROGRESS}),      # rated / auto-closed, or reopened
+    CLOSED: frozenset(),
+    REJECTED: frozenset(),
+    MERGED: frozenset(),
+}
+# How a state reads in a refusal ("该诉求已办结，不能再受理").
+_WHERE = {SUBMITTED: "还未受理", ACCEPTED: "已受理", IN_PROGRESS: "正在处理中",
+          RESOLVED: "已办结", CLOSED: "已评价归档", REJECTED: "已驳回", MERGED: "已合并"}
+_VERB = {SUBMITTED: "重新提交", ACCEPTED: "受理", IN_PROGRESS: "转为处理中", RESOLVED: "办结",
+         CLOSED: "评价归档", REJECTED: "驳回", MERGED: "合并"}
+
+# What the resident (and followers) are told on each state change.
+PUSH_TEXTS = {
+    ACCEPTED: "您反映的问题（{ticket}）已受理，我们会尽快处理。查看进展：回复“查询 {ticket}”",
+    IN_PROGRESS: "您反映的问题（{ticket}）正在处理中{note}。查看进展：回复“查询 {ticket}”",
+    RESOLVED: "您反映的问题（{ticket}）已办结{note}。\n请为办理结果打分：回复“评价 {ticket} 5”"
+              "（1-5分，5分最满意）\n如果还没解决，请回复“没修好”",
+    CLOSED: "您反映的问题（{ticket}）已评价归档，谢谢您的参与。",
+    REJECTED: "您反映的问题（{ticket}）不予受理{note}。如有疑问，可以再次反映或回复“帮助”。",
+    MERGED: "您反映的问题（{ticket}）与 {other} 是同一问题，已合并办理，进展会继续通知您。",
+}
+
+Push = Callable[[str, str, str], None]    # (openid, text, notice_key)
+
+
+class TransitionError(ValueError):
+    """A move off the state graph; str(error) is the Chinese message for the person."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str            # resident / staff / system
+    id: str = ""
+
+
+SYSTEM = Actor("system", "")
+
+
+def refusal(from_state: str, to_state: str) -> str | None:
+    """None when the move is allowed, else why not, in plain Chinese."""
+    if to_state in TRANSITIONS.get(from_state, frozenset()):
+        return None
+    if from_state == to_state:
+        return f"该诉求已经是“{STATE_LABELS[from_state]}”状态了。"
+    again = "" if from_state in (SUBMITTED,) else "再"
+    return f"该诉求{_WHERE[from_state]}，不能{again}{_VERB.get(to_state, to_state)}。"
+
+
+def transition(session: Session, complaint: Complaint, to_state: str, actor: Actor,
+               note: str | None, now: datetime, push: Push | None = None,
+               other: str = "") -> ComplaintEvent:
+    """Move a request along the graph, record the event, tell the resident and followers."""
+    why = refusal(complaint.state, to_state)
+    if why:
+        raise TransitionError(why)
+    event = ComplaintEvent(complaint_id=complaint.id, at=now, actor_kind=actor.kind,
+                           actor_id=actor.id, from_state=complaint.state, to_state=to_state,
+                           note=note)
+    from_state = complaint.state
+    complaint.state = to_state
+    if to_state == ACCEPTED:
+        complaint.accepted_at = complaint.accepted_at or now
+    elif to_state == RESOLVED:
+        complaint.resolved_at, complaint.asked_rating_at = now, None
+        complaint.resolution = note
+    elif to_state == IN_PROGRESS and from_state == RESOLVED:
+        complaint.resolved_at, complaint.reopened = None, complaint.reopened + 1
+        complaint.escalated_at = None
+        complaint.resolve_due_at = now + timedelta(days=RESOLVE_DAYS)
+    elif to_state == CLOSED:
+        complaint.closed_at = now
+    elif to_state == REJECTED:
+        complaint.reject_reason, complaint.closed_at = note, now
+    elif to_state == MERGED:
+        complaint.closed_at = now
+    session.add(event)
+    session.flush()
+    if push is not None:
+        text = PUSH_TEXTS[to_state].format(ticket=complaint.ticket, other=other,
+                                           note=f"：{note}" if note else "")
+        for openid in audience(session, complaint):
+            push(openid, text, f"ticket:{complaint.id}:{event.id}")
+    return event
+
+
+def file_complaint(session: Session, household: Household, openid: str, text: str,
+                   category: str, now: datetime, tz: ZoneInfo,
+                   photos: list[dict[str, str]] | None = None,
+                   location: dict[str, object] | None = None) -> Complaint:
+    """A new request with its ticket number, due dates and first timeline event."""
+    c = Complaint(ticket=next_ticket(session, now.astimezone(tz)),
+                  community_id=household.community_id, household_id=household.id,
+                  point_id=household.point_id, building_id=household.building_id,
+                  openid=openid, category=category if category in CATEGORIES else "other",
+                  text=text.strip()[:1000], photos=list(photos or []), location=location,
+                  state=SUBMITTED, created_at=now,
+                  accept_due_at=now + timedelta(hours=ACCEPT_HOURS),
+                  resolve_due_at=now + timedelta(days=RESOLVE_DAYS))
+    session.add(c)
+    session.flush()
+    session.add(ComplaintEvent(complaint_id=c.id, at=now, actor_kind="resident", actor_id=openid,
+                               from_state=None, to_state=SUBMITTED, note=None))
+    return c
+
+
+def find_duplicate(session: Session, household: Household, category: str,
+                   now: datetime) -> Complaint | None:
+    """An open request of the same category in the same building, filed recently."""
+    return session.scalars(select(Complaint).where(
+        Complaint.building_id == household.building_id, Complaint.category == category,
+        Complaint.state.in_(OPEN_STATES),
+        Complaint.created_at >= now - timedelta(days=DUPLICATE_DAYS))
+        .order_by(Complaint.id.desc())).first()
+
+
+def merge(session: Session, child: Complaint, parent: Complaint, actor: Actor, now: datetime,
+          push: Push | None = None) -> ComplaintEvent:
+    """Merge a duplicate into another request; its residents follow the other one."""
+    if child.id == parent.id:
+        raise TransitionError("不能把诉求合并到它自己。")
+    if parent.state not in OPEN_STATES:
+        raise TransitionError(f"{parent.ticket} {_WHERE[parent.state]}，不能再合并进去。")
+    child.merged_into_id = parent.id
+    event = transition(session, child, MERGED, actor, f"合并到 {parent.ticket}", now, push,
+                       other=parent.ticket)
+    follow(session, parent, child.openid, child.household_id, now)
+    for f in session.scalars(select(ComplaintFollower).where(
+            ComplaintFollower.complaint_id == child.id)):
+        follow(session, parent, f.openid, f.household_id, now)
+    return event
