@@ -80,6 +80,7 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
     app.register_blueprint(webhook_bp)
     if settings.sandbox.enabled:
         _enable_sandbox(app, linli)
+        app.jinja_env.get_template("sandbox/chat.html")  # warm: compiled now, not on first view
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -106,6 +107,7 @@ def _enable_sandbox(app: Flask, linli: Linli) -> None:
 
 def _build_wsgi_app() -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     try:
         return create_app()
     except ConfigError as exc:

@@ -112,6 +112,7 @@ class MessageService:
             # The dedup row goes in last, in the same transaction as every side effect: a
             # concurrent copy of this message fails here (PostgreSQL waits for the first
             # to commit; SQLite runs them one after the other) and all it did is rolled back.
+            s.flush()  # the handler's own constraint errors surface as errors, not duplicates
             s.add(InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
                                  msg_type=inbound.event or inbound.msg_type, intent=intent,
                                  reply=None if reply.empty else reply.to_json(), received_at=now))

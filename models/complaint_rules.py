@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.community import Household
+from models.people import Staff
 from models.complaints import (
     ACCEPTED,
     CATEGORIES,
@@ -179,3 +180,21 @@ def merge(session: Session, child: Complaint, parent: Complaint, actor: Actor, n
             ComplaintFollower.complaint_id == child.id)):
         follow(session, parent, f.openid, f.household_id, now)
     return event
+
+
+def responsible_staff(session: Session, complaint: Complaint) -> list[Staff]:
+    """Who should act on a request: its assignee, else every active staff member on WeChat."""
+    if complaint.assignee_id is not None:
+        st = session.get(Staff, complaint.assignee_id)
+        if st is not None and st.active and st.openid:
+            return [st]
+    return list(session.scalars(select(Staff).where(
+        Staff.active.is_(True), Staff.openid.is_not(None), Staff.role != "管理员")
+        .order_by(Staff.id)))
+
+
+def committee_heads(session: Session) -> list[Staff]:
+    """Who an overdue request is escalated to: the 居委会 staff on WeChat."""
+    return list(session.scalars(select(Staff).where(
+        Staff.active.is_(True), Staff.openid.is_not(None), Staff.role == "居委会")
+        .order_by(Staff.id)))

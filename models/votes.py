@@ -206,3 +206,35 @@ def adopt_convention(session: Session, vote: Vote, now: datetime) -> Convention:
     session.add(conv)
     session.flush()
     return conv
+
+
+def create_vote(session: Session, scope: Scope, title: str, text: str, *, closes_at: datetime,
+                now: datetime, opens_at: datetime | None = None, rule: str = "household",
+                special: bool = False, secret: bool = False, kind: str = OTHER,
+                options: list[str] | None = None, custom: dict[str, Any] | None = None,
+                created_by: str = "", proposed: bool = False) -> Vote:
+    """A new vote, checked; it opens later (draft), or waits for staff (proposed).
+    Raises ValueError with a message that names the field at fault."""
+    from models.vote_rules import CUSTOM, rule_for
+
+    opens_at = opens_at or now
+    options = [o.strip() for o in (options or DEFAULT_OPTIONS) if o.strip()]
+    if not title.strip():
+        raise ValueError("title: 标题不能为空")
+    if len(options) < 2 or len(set(options)) != len(options):
+        raise ValueError("options: 至少两个互不相同的选项")
+    if closes_at <= opens_at or closes_at <= now:
+        raise ValueError("closes: 截止时间必须晚于开始时间和现在")
+    if kind not in (CONVENTION, OTHER):
+        raise ValueError(f"kind: {kind!r} 应为 convention 或 other")
+    if rule == CUSTOM and not custom:
+        raise ValueError("custom: custom 规则需要给出门槛")
+    rule_for(rule, special, custom)   # raises ValueError naming the bad threshold
+    vote = Vote(scope_key=scope.key, scope_label=scope.label, title=title.strip()[:120],
+                text=text.strip(), kind=kind, options=options, opens_at=opens_at,
+                closes_at=closes_at, rule=rule, special_matter=special, custom=custom,
+                secret=secret, state=PROPOSED if proposed else DRAFT, created_by=created_by,
+                created_at=now)
+    session.add(vote)
+    session.flush()
+    return vote

@@ -1,2 +1,138 @@
-"""Scheduled jobs: votes (being built). Register with notices.jobs.job."""
+"""Scheduled jobs of votes: open (snapshot + push), remind once, close (tally, result push
+once, convention). Each vote moves state by one conditional UPDATE, so running a job twice
+at the same clock, or in two processes, does nothing new."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from handlers.vote_texts import (OUTCOME, TEXTS, figures_text, local_text, numbered_choices,
+                                 shorten)
+from models.db import transaction
+from models.vote_rules import PASSED
+from models.vote_tally import decide_vote, not_voted
+from models.votes import (CANCELLED, CLOSED, CONVENTION, DRAFT, OPEN, PROPOSED, Vote,
+                          VoteEligible, adopt_convention, claim, snapshot_eligibility)
+from notices.fanout import push_to_households, push_to_scope
+from notices.jobs import JobEnv, job
+
+REMIND_BEFORE = timedelta(hours=24)
+KIND = "vote"
+
+
+def remind_at(vote: Vote) -> datetime:
+    """24 h before closing; for votes of less than two days, at half-time."""
+    length = vote.closes_at - vote.opens_at
+    if length >= 2 * REMIND_BEFORE:
+        return vote.closes_at - REMIND_BEFORE
+    return vote.opens_at + length / 2
+
+
+def eligible_ids(session: Session, vote_id: int) -> list[int]:
+    return list(session.scalars(select(VoteEligible.household_id)
+                                .where(VoteEligible.vote_id == vote_id)))
+
+
+def open_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int] | None:
+    """Open a draft vote: freeze who may vote and tell them. None if someone else opened it."""
+    if not claim(session, vote.id, (DRAFT,), OPEN, opened_push_done=True):
+        return None
+    session.refresh(vote)
+    snapshot_eligibility(session, vote)
+    text = TEXTS["opened"].format(
+        id=vote.id, title=vote.title, scope=vote.scope_label, text=shorten(vote.text),
+        closes=local_text(vote.closes_at, tz), choices=numbered_choices(vote.options),
+        secret=TEXTS["secret_note"] if vote.secret else "")
+    return push_to_households(session, eligible_ids(session, vote.id), text,
+                              notice_key=f"vote:{vote.id}:open", kind=KIND, now=now)
+
+
+def confirm_proposal(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int] | None:
+    """Staff confirm a stairwell head's proposal: it opens now (or at its opening time)."""
+    if not claim(session, vote.id, (PROPOSED,), DRAFT):
+        return None
+    session.refresh(vote)
+    if vote.opens_at <= now:
+        return open_vote(session, vote, now, tz) or []
+    return []
+
+
+def remind_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int] | None:
+    done = session.execute(update(Vote).where(Vote.id == vote.id, Vote.state == OPEN,
+                                              Vote.reminded_at.is_(None))
+                           .values(reminded_at=now)).rowcount
+    if not done:
+        return None
+    text = TEXTS["reminder"].format(id=vote.id, title=vote.title,
+                                    closes=local_text(vote.closes_at, tz),
+                                    choices=numbered_choices(vote.options))
+    return push_to_households(session, not_voted(session, vote.id), text,
+                              notice_key=f"vote:{vote.id}:remind", kind=KIND, now=now)
+
+
+def close_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int] | None:
+    """Tally, record the result, push it to every household in scope once, adopt a convention."""
+    if not claim(session, vote.id, (OPEN,), CLOSED, closed_at=now):
+        return None
+    session.refresh(vote)
+    decision, figures = decide_vote(session, vote)
+    vote.result, vote.figures, vote.result_pushed_at = decision.result, figures, now
+    text = TEXTS["result"].format(id=vote.id, title=vote.title, outcome=OUTCOME[decision.result],
+                                  figures=figures_text(figures, vote.options))
+    if vote.kind == CONVENTION and decision.result == PASSED:
+        adopt_convention(session, vote, now)
+        text += TEXTS["result_convention"]
+    return push_to_scope(session, vote.scope, text, notice_key=f"vote:{vote.id}:result",
+                         kind=KIND, now=now)
+
+
+def cancel_vote(session: Session, vote: Vote, now: datetime) -> list[int] | None:
+    was_open = vote.state == OPEN
+    if not claim(session, vote.id, (DRAFT, PROPOSED, OPEN), CANCELLED, closed_at=now):
+        return None
+    if not was_open:
+        return []
+    return push_to_households(session, eligible_ids(session, vote.id),
+                              TEXTS["cancelled"].format(id=vote.id),
+                              notice_key=f"vote:{vote.id}:cancel", kind=KIND, now=now)
+
+
+def _each(env: JobEnv, now: datetime, query: Any, step: Any) -> int:
+    """Run `step` per vote, one transaction each (one bad vote does not hold up the rest)."""
+    with env.factory() as s:
+        ids = list(s.scalars(query))
+    done = 0
+    tz = env.settings.community.tz
+    for vote_id in ids:
+        with transaction(env.factory) as s:
+            vote = s.get(Vote, vote_id)
+            if vote is not None and step(s, vote, now, tz) is not None:
+                done += 1
+    return done
+
+
+@job("votes.open", order=10)
+def open_due(env: JobEnv, now: datetime) -> int:
+    """Open votes whose opening time has come: snapshot the households, push the ballot."""
+    return _each(env, now, select(Vote.id).where(Vote.state == DRAFT, Vote.opens_at <= now)
+                 .order_by(Vote.id), open_vote)
+
+
+@job("votes.remind", order=15)
+def remind_due(env: JobEnv, now: datetime) -> int:
+    """Remind households that have not voted, once per vote, before closing."""
+    with env.factory() as s:
+        ids = [v.id for v in s.scalars(select(Vote).where(
+            Vote.state == OPEN, Vote.reminded_at.is_(None), Vote.closes_at > now))
+            if remind_at(v) <= now]
+    return _each(env, now, select(Vote.id).where(Vote.id.in_(ids)), remind_vote) if ids else 0
+
+
+@job("votes.close", order=20)
+def close_due(env: JobEnv, now: datetime) -> int:
+    """Close votes at their closing time: tally, record, push the result once."""
+    return _each(env, now, select(Vote.id).where(Vote.state == OPEN, Vote.closes_at <= now)
+                 .order_by(Vote.id), close_vote)

@@ -44,7 +44,7 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
         _add(scores, "complaint.new", min(evidence.category_weight, 3.5))
     if evidence.tickets:
         _add(scores, "complaint.new", -3)
-        _add(scores, "complaint.status", 1.5)
+        _add(scores, "complaint.status", 2.5 if _QUESTION.search(flat) else 1.5)
         for intent in ("complaint.rate", "complaint.reopen", *_TICKET_INTENTS):
             _add(scores, intent, 1, only_if_present=True)
         if len(evidence.tickets) >= 2:
@@ -60,7 +60,8 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
         _add(scores, "vote.cast", 1, only_if_present=True)
         _add(scores, "vote.list", -1, only_if_present=True)
     if evidence.score is not None and not evidence.choice:
-        _add(scores, "complaint.rate", 2)
+        # 不好 / 一般 rate a result only where no problem is being described.
+        _add(scores, "complaint.rate", 0.5 if evidence.category_weight else 2)
     if evidence.address:
         address = evidence.address[0]
         _add(scores, "bind", 2 if address.level == "room" else 0.5)

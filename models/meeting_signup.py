@@ -1,0 +1,313 @@
+"""Sign-up rules: confirmed until capacity, then a dense waitlist (1, 2, 3 …); cancelling
+promotes the first waitlisted; check-in codes; ratings after the outcome.
+
+Every change to a meeting's sign-ups first locks the meeting row (get_meeting(lock=True):
+SELECT … FOR UPDATE on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE), so
+counting and then inserting is atomic across workers: capacity is never exceeded and
+waitlist positions never collide. The unique (meeting, openid) constraint backs the
+"one sign-up per person" rule even if a caller forgets the lock.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models.community import Household, contains
+from models.meetings import (
+    CONFIRMED,
+    SCHEDULED,
+    WAITLISTED,
+    WITHDRAWN,
+    Invitation,
+    Meeting,
+    Signup,
+    get_meeting,
+)
+
+ACTIVE = (CONFIRMED, WAITLISTED)
+
+
+@dataclass
+class SignupResult:
+    """ok: confirmed or waitlisted; otherwise `reason` says why (a TEXTS key in handlers)."""
+
+    reason: str                 # confirmed / waitlisted / not_found / cancelled / done /
+    #                             started / deadline / scope / already
+    meeting: Meeting | None = None
+    signup: Signup | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason in ACTIVE
+
+
+@dataclass
+class CancelResult:
+    reason: str                 # cancelled / not_found / not_signed_up / over
+    meeting: Meeting | None = None
+    signup: Signup | None = None
+    promoted: list[Signup] = field(default_factory=list)
+
+
+# Counting ---------------------------------------------------------------------------------
+def confirmed_count(session: Session, meeting_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.meeting_id == meeting_id, Signup.status == CONFIRMED)) or 0
+
+
+def waitlist_length(session: Session, meeting_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.meeting_id == meeting_id, Signup.status == WAITLISTED)) or 0
+
+
+def unclaimed_reservations(session: Session, m: Meeting, now: datetime) -> int:
+    """Places still held for invited households that have no confirmed sign-up."""
+    if m.capacity is None or m.reserved_until is None or now >= m.reserved_until:
+        return 0
+    claimed = select(Signup.household_id).where(Signup.meeting_id == m.id,
+                                                Signup.status == CONFIRMED,
+                                                Signup.household_id.is_not(None))
+    n = session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.meeting_id == m.id, Invitation.household_id.not_in(claimed))) or 0
+    return n
+
+
+def is_invited(session: Session, meeting_id: int, household_id: int | None) -> bool:
+    if household_id is None:
+        return False
+    return session.scalar(select(Invitation.id).where(
+        Invitation.meeting_id == meeting_id, Invitation.household_id == household_id)) is not None
+
+
+def places_left(session: Session, m: Meeting, now: datetime) -> int | None:
+    """Places open to anyone now (None: no limit)."""
+    if m.capacity is None:
+        return None
+    taken = confirmed_count(session, m.id) + unclaimed_reservations(session, m, now)
+    return max(0, m.capacity - taken)
+
+
+def _household_holds_place(session: Session, m: Meeting, household_id: int | None,
+                           now: datetime) -> bool:
+    """An invited household with no confirmed member yet, while places are still held."""
+    if m.reserved_until is None or now >= m.reserved_until or household_id is None:
+        return False
+    if not is_invited(session, m.id, household_id):
+        return False
+    return session.scalar(select(Signup.id).where(
+        Signup.meeting_id == m.id, Signup.household_id == household_id,
+        Signup.status == CONFIRMED)) is None
+
+
+def _can_confirm(session: Session, m: Meeting, household_id: int | None, now: datetime) -> bool:
+    if m.capacity is None:
+        return True
+    confirmed = confirmed_count(session, m.id)
+    if confirmed >= m.capacity:
+        return False
+    if _household_holds_place(session, m, household_id, now):
+        return True
+    return confirmed + unclaimed_reservations(session, m, now) < m.capacity
+
+
+def _new_code(session: Session, meeting_id: int) -> str:
+    taken = set(session.scalars(select(Signup.checkin_code).where(Signup.meeting_id == meeting_id)))
+    while True:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        if code not in taken:
+            return code
+
+
+# Sign up / cancel -------------------------------------------------------------------------
+def refusal(session: Session, m: Meeting | None, household: Household | None,
+            now: datetime) -> str | None:
+    """Why this household may not sign up now, or None."""
+    if m is None:
+        return "not_found"
+    if m.state == "cancelled":
+        return "cancelled"
+    if m.state != SCHEDULED or now >= m.ends_at:
+        return "done"
+    if now >= m.starts_at:
+        return "started"
+    if now > m.signup_deadline:
+        return "deadline"
+    if household is None or not contains(m.scope, household):
+        if household is None or not is_invited(session, m.id, household.id):
+            return "scope"
+    return None
+
+
+def sign_up(session: Session, meeting_id: int, *, openid: str, household: Household | None,
+            now: datetime) -> SignupResult:
+    """Confirm or waitlist this person, under the meeting's row lock."""
+    m = get_meeting(session, meeting_id, lock=True)
+    why = refusal(session, m, household, now)
+    if why is not None:
+        return SignupResult(why, m)
+    assert m is not None
+    row = session.scalars(select(Signup).where(Signup.meeting_id == m.id,
+                                               Signup.openid == openid)).first()
+    if row is not None and row.status in ACTIVE:
+        return SignupResult("already", m, row)
+    hid = household.id if household else None
+    if row is None:
+        row = Signup(meeting_id=m.id, openid=openid, checkin_code=_new_code(session, m.id))
+        session.add(row)
+    row.household_id, row.created_at, row.cancelled_at = hid, now, None
+    row.invited = is_invited(session, m.id, hid)
+    if _can_confirm(session, m, hid, now):
+        row.status, row.position, row.confirmed_at = CONFIRMED, None, now
+    else:
+        row.status, row.position = WAITLISTED, waitlist_length(session, m.id) + 1
+    session.flush()
+    return SignupResult(row.status, m, row)
+
+
+def active_signup(session: Session, meeting_id: int, openid: str) -> Signup | None:
+    return session.scalars(select(Signup).where(
+        Signup.meeting_id == meeting_id, Signup.openid == openid,
+        Signup.status.in_(ACTIVE))).first()
+
+
+def cancel_signup(session: Session, meeting_id: int, *, openid: str,
+                  now: datetime) -> CancelResult:
+    """Withdraw; a freed place goes to the first on the waitlist (see fill_places)."""
+    m = get_meeting(session, meeting_id, lock=True)
+    if m is None:
+        return CancelResult("not_found")
+    row = active_signup(session, m.id, openid)
+    if row is None:
+        return CancelResult("not_signed_up", m)
+    if m.state != SCHEDULED or now >= m.starts_at:
+        return CancelResult("over", m, row)
+    was_waiting = row.position
+    row.status, row.position, row.cancelled_at = WITHDRAWN, None, now
+    session.flush()
+    if was_waiting is not None:
+        _close_gap(session, m.id, was_waiting)
+    promoted = fill_places(session, m, now)
+    return CancelResult("cancelled", m, row, promoted)
+
+
+def _close_gap(session: Session, meeting_id: int, position: int) -> None:
+    session.execute(update(Signup).where(
+        Signup.meeting_id == meeting_id, Signup.status == WAITLISTED,
+        Signup.position > position).values(position=Signup.position - 1))
+
+
+def fill_places(session: Session, m: Meeting, now: datetime) -> list[Signup]:
+    """Promote from the waitlist, in order, while places are free. Call with the meeting
+    row locked. A held place is taken only by someone of the household it is held for."""
+    promoted: list[Signup] = []
+    if m.state != SCHEDULED:
+        return promoted
+    while True:
+        waiting = list(session.scalars(select(Signup).where(
+            Signup.meeting_id == m.id, Signup.status == WAITLISTED).order_by(Signup.position)))
+        nxt = next((w for w in waiting if _can_confirm(session, m, w.household_id, now)), None)
+        if nxt is None:
+            return promoted
+        pos = nxt.position or 0
+        nxt.status, nxt.position, nxt.confirmed_at = CONFIRMED, None, now
+        session.flush()
+        _close_gap(session, m.id, pos)
+        promoted.append(nxt)
+
+
+def cancel_meeting(session: Session, m: Meeting, now: datetime) -> list[str]:
+    """Cancel; returns the openids signed up (they are all told)."""
+    m = get_meeting(session, m.id, lock=True) or m
+    openids = list(session.scalars(select(Signup.openid).where(
+        Signup.meeting_id == m.id, Signup.status.in_(ACTIVE)).order_by(Signup.id)))
+    m.state, m.cancelled_at, m.updated_at = "cancelled", now, now
+    return openids
+
+
+def signed_up_openids(session: Session, meeting_id: int) -> list[str]:
+    return list(session.scalars(select(Signup.openid).where(
+        Signup.meeting_id == meeting_id, Signup.status.in_(ACTIVE)).order_by(Signup.id)))
+
+
+# Check-in, outcome, rating ----------------------------------------------------------------
+def check_in(session: Session, meeting_id: int, code: str, *, by: str,
+             now: datetime) -> tuple[str, Signup | None]:
+    """('ok' | 'again' | 'not_found' | 'bad_code' | 'waitlisted' | 'cancelled', signup)."""
+    m = session.get(Meeting, meeting_id)
+    if m is None:
+        return "not_found", None
+    if m.state == "cancelled":
+        return "cancelled", None
+    row = session.scalars(select(Signup).where(Signup.meeting_id == meeting_id,
+                                               Signup.checkin_code == code.strip())).first()
+    if row is None or row.status == WITHDRAWN:
+        return "bad_code", row
+    if row.status == WAITLISTED:
+        return "waitlisted", row
+    if row.checked_in_at is not None:
+        return "again", row
+    claimed = session.execute(update(Signup).where(
+        Signup.id == row.id, Signup.checked_in_at.is_(None)).values(
+        checked_in_at=now, checked_in_by=by)).rowcount
+    session.refresh(row)
+    return ("ok" if claimed else "again"), row
+
+
+def attendees(session: Session, meeting_id: int) -> list[Signup]:
+    """Who attended: those checked in, or (when nobody checked in) those confirmed."""
+    confirmed = list(session.scalars(select(Signup).where(
+        Signup.meeting_id == meeting_id, Signup.status == CONFIRMED).order_by(Signup.id)))
+    checked = [s for s in confirmed if s.checked_in_at is not None]
+    return checked or confirmed
+
+
+def post_outcome(session: Session, m: Meeting, text: str, now: datetime) -> list[Signup]:
+    """Record the minutes; returns the attendees to tell (empty when already posted)."""
+    m = get_meeting(session, m.id, lock=True) or m
+    first = m.outcome_posted_at is None
+    m.outcome, m.updated_at = text.strip(), now
+    if not first:
+        return []
+    m.outcome_posted_at = now
+    return attendees(session, m.id)
+
+
+def awaiting_rating(session: Session, openid: str) -> list[tuple[Meeting, Signup]]:
+    """Meetings this person attended whose outcome is posted and that they have not rated."""
+    rows = session.execute(select(Meeting, Signup).join(Signup, Signup.meeting_id == Meeting.id)
+                           .where(Signup.openid == openid, Signup.status == CONFIRMED,
+                                  Meeting.outcome_posted_at.is_not(None), Signup.rating.is_(None))
+                           .order_by(Meeting.outcome_posted_at.desc()))
+    out = []
+    for m, s in rows:
+        if s in attendees(session, m.id):
+            out.append((m, s))
+    return out
+
+
+def rate(session: Session, meeting_id: int, openid: str, score: int,
+         now: datetime) -> tuple[str, Meeting | None]:
+    """('ok' | 'not_found' | 'not_yet' | 'not_attended' | 'bad_score' | 'again', meeting)."""
+    m = session.get(Meeting, meeting_id)
+    if m is None:
+        return "not_found", None
+    if not 1 <= score <= 5:
+        return "bad_score", m
+    if m.outcome_posted_at is None:
+        return "not_yet", m
+    row = active_signup(session, m.id, openid)
+    if row is None or row.status != CONFIRMED or row not in attendees(session, m.id):
+        return "not_attended", m
+    again = row.rating is not None
+    row.rating, row.rated_at = score, now
+    return ("again" if again else "ok"), m
+
+
+def average_rating(session: Session, meeting_id: int) -> tuple[float | None, int]:
+    avg, n = session.execute(select(func.avg(Signup.rating), func.count(Signup.rating)).where(
+        Signup.meeting_id == meeting_id, Signup.rating.is_not(None))).one()
+    return (float(avg) if avg is not None else None), int(n)
