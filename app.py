@@ -78,6 +78,8 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
 
     from bot.webhook import bp as webhook_bp
     app.register_blueprint(webhook_bp)
+    import console
+    console.init_app(app)
     if settings.sandbox.enabled:
         _enable_sandbox(app, linli)
         app.jinja_env.get_template("sandbox/chat.html")  # warm: compiled now, not on first view

@@ -192,16 +192,15 @@ def _load(session: Session, community_id: int) -> _Existing:
     ex = _Existing()
     places = session.execute(select(Place.id, Place.kind, Place.parent_id, Place.name)
                              .where(Place.community_id == community_id)).all()
-    by_id = {p.id: p for p in places}
     path: dict[int, tuple[str, ...]] = {}
+    depth = {POINT: 0, BUILDING: 1, UNIT: 2}
     for kind in (POINT, BUILDING, UNIT):
         for p in places:
             if p.kind != kind:
                 continue
-            parent = path.get(p.parent_id) if p.parent_id else ()
-            if parent is None or (kind != POINT and by_id[p.parent_id].kind == kind):
-                continue
-            path[p.id] = (*parent, p.name)
+            parent = () if p.parent_id is None else path.get(p.parent_id)
+            if parent is not None and len(parent) == depth[kind]:
+                path[p.id] = (*parent, p.name)
     for pid, key in path.items():
         if len(key) == 1:
             ex.points[key[0]] = pid
@@ -270,7 +269,7 @@ def import_roster(session: Session, rows: Sequence[RawRow], now: datetime, secre
     if report.rejected and not partial:
         return report
     report.applied = True
-    if not any(s != "unchanged" for s in status.values()):
+    if not household_updates and all(s == "unchanged" for s in status.values()):
         return report
 
     if community is None:

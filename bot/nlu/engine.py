@@ -26,7 +26,19 @@ _CODE = re.compile(
     rf"(?:签到码|码)\s*(?:是|为)?\s*([0-9A-Za-z]{{3,8}}|[{CN_DIGITS}]{{3,8}})|(?<![0-9])([0-9]{{4,8}})(?![0-9])"
 )
 _AFTER_TICKET_FILLER = re.compile(r"^[\s,，:：]*(?:已经|已)?")
+_BIND_WORDS = re.compile(
+    r"帮我|请|麻烦|我要|我想|绑定|绑一下|绑下|认证|登记|一下|我叫|姓名|名字|手机|电话|尾号|后四位|号码|是|住在?|我家|[0-9]+|[,，。:：]"
+)
 _REASON = re.compile(r"(?:因为|原因是?|理由是?|由于)[:：\s]*(.+)$")
+
+
+def _loose_name(text: str) -> str | None:
+    """A name standing alone between spaces, as in 绑一下 7栋2单元1103 吴敏 0921."""
+    text = _BIND_WORDS.sub(" ", text)
+    for chunk in text.split():
+        if 2 <= len(chunk) <= 4 and re.fullmatch(r"[\u4e00-\u9fff·]+", chunk):
+            return chunk
+    return None
 
 
 def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
@@ -47,6 +59,8 @@ def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
             masked = text[:start] + " " * (end - start) + text[end:]
         if phone := find_phone_last4(masked, allow_bare=True):
             slots["phone_last4"] = phone
+        if "name" not in slots and (name := _loose_name(masked)):
+            slots["name"] = name
     elif intent == "complaint.new":
         slots["content"] = _COMPLAINT_LEAD.sub("", text) or text
         slots["category"] = evidence.category
