@@ -6,6 +6,7 @@ WSGI server or the flask command does; importing modules does nothing else.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,16 +85,27 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
         _enable_sandbox(app, linli)
         app.jinja_env.get_template("sandbox/chat.html")  # warm: compiled now, not on first view
 
-    @app.get("/healthz")
-    def healthz() -> Any:
-        with factory() as s:
-            s.connection()
-        return jsonify({"status": "ok", "schema_current": migrate.is_current(engine)})
+    import ops
+    ops.init_app(app)
+    if settings.redis.url:
+        _enable_redis(linli)
 
     from cli import register_commands
     register_commands(app)
     linli.started_in = time.perf_counter() - t0
     return app
+
+
+def _enable_redis(linli: Linli) -> None:
+    """Shared short-lived state in Redis: the per-openid rate limits of every worker."""
+    import redis
+
+    from bot.ratelimit import RedisLimiter
+
+    client = redis.Redis.from_url(linli.settings.redis.url, socket_timeout=0.5,
+                                  socket_connect_timeout=0.5)
+    linli.extra["redis"] = client
+    linli.service.limiter = RedisLimiter(client)
 
 
 def _enable_sandbox(app: Flask, linli: Linli) -> None:
@@ -108,8 +120,8 @@ def _enable_sandbox(app: Flask, linli: Linli) -> None:
 
 
 def _build_wsgi_app() -> Flask:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("jieba").setLevel(logging.WARNING)
+    import ops
+    ops.configure_logging(json_logs=os.environ.get("LINLI_JSON_LOGS", "") == "1")
     try:
         return create_app()
     except ConfigError as exc:

@@ -53,6 +53,7 @@ class ServerSettings:
     max_body_bytes: int = 64 * 1024
     reply_budget_seconds: float = 4.0
     worker_threads: int = 8
+    rate_limit_per_minute: int = 30
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from bot import dialog as dialogs
 from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
+from bot.ratelimit import Limiter, LocalLimiter
 from bot.reply import Reply
 from models.base import utcnow
 from models.db import transaction
@@ -36,6 +37,7 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 SORRY = "系统有点忙，请稍后再发一次。"
+SLOW_DOWN = "您发得有点快，请稍等一分钟再发。"
 
 
 class _Duplicate(Exception):
@@ -47,6 +49,19 @@ class Outcome:
     reply: Reply | None        # None: answer "success" (nothing, or it went another way)
     duplicate: bool = False
     intent: str | None = None
+    deferred: bool = False     # the budget ran out; the reply goes by customer-service message
+
+    @property
+    def label(self) -> str:
+        if self.intent == "rate_limited":
+            return "rate_limited"
+        if self.duplicate:
+            return "duplicate"
+        if self.deferred:
+            return "deferred"
+        if self.intent == "error":
+            return "error"
+        return "replied" if self.reply is not None else "silent"
 
 
 class MessageService:
@@ -61,11 +76,15 @@ class MessageService:
         self.pool = ThreadPoolExecutor(max_workers=settings.server.worker_threads,
                                        thread_name_prefix="linli-msg")
         self.before: list[Callable[[Inbound], None]] = []       # e.g. the sandbox's record
+        self.limiter: Limiter = LocalLimiter()
         self.observers: list[Callable[[Inbound, Outcome], None]] = []
 
     # Entry point of the webhook ----------------------------------------------------------
     def handle(self, inbound: Inbound) -> Outcome:
         """Process within the reply budget; past it, reply later by customer-service message."""
+        limited = self._rate_limited(inbound)
+        if limited is not None:
+            return limited
         for note in self.before:
             note(inbound)
         late = threading.Event()
@@ -76,10 +95,26 @@ class MessageService:
             late.set()
             log.warning("reply budget passed for %s; answering by customer-service message",
                         inbound.dedup_key)
-            return Outcome(None)
+            return Outcome(None, deferred=True)
         for observe in self.observers:
             observe(inbound, outcome)
         return outcome
+
+    def _rate_limited(self, inbound: Inbound) -> Outcome | None:
+        """Past the per-minute limit: one polite answer, then silence, and no database work.
+        Leaving the account is never limited (it stops pushes)."""
+        if inbound.event == "unsubscribe":
+            return None
+        limit = self.settings.server.rate_limit_per_minute
+        try:
+            count = self.limiter.hit(inbound.openid)
+        except Exception:  # noqa: BLE001 - a limiter outage must not silence residents
+            log.warning("rate limiter unavailable; letting %s through", inbound.openid)
+            return None
+        if count <= limit:
+            return None
+        log.info("rate limit: %s sent %d messages this minute", inbound.openid, count)
+        return Outcome(Reply(SLOW_DOWN) if count == limit + 1 else None, intent="rate_limited")
 
     def process(self, inbound: Inbound, late: threading.Event | None = None) -> Outcome:
         now = self.clock()

@@ -13,7 +13,7 @@ import time
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 
-from bot import crypto
+from bot import crypto, metrics
 from bot.inbound import from_fields
 from bot.service import MessageService
 from bot.xmlutil import BadXML, field_text, parse_xml
@@ -88,10 +88,14 @@ def receive() -> Response:
         return _plain("not a WeChat message", 400)
 
     service: MessageService = current_app.extensions["linli"].service
+    started = time.perf_counter()
     try:
         outcome = service.handle(inbound)
     except OperationalError:
+        metrics.MESSAGES.labels("unknown", "db_unavailable").inc()
         return _plain("temporarily unavailable", 503)  # WeChat retries
+    metrics.MESSAGES.labels(outcome.intent or inbound.msg_type, outcome.label).inc()
+    metrics.LATENCY.observe(time.perf_counter() - started)
     if outcome.reply is None:
         return _plain("success", 200)
     xml = outcome.reply.render(to_user=inbound.openid, from_user=inbound.to, now=int(time.time()))

@@ -71,3 +71,18 @@ def test_bad_config_stops_the_wsgi_app_with_a_message(tmp_path: Path) -> None:
                           cwd=Path(__file__).resolve().parent.parent, timeout=60)
     assert proc.returncode == 2
     assert "wechat.token" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_production_config_takes_secrets_from_the_environment_only() -> None:
+    from settings import ROOT
+    prod = str(ROOT / "config.production.yaml")
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"COMMUNITY_CONFIG": prod})
+    assert "must not be empty" in str(info.value)
+    env = {"COMMUNITY_CONFIG": prod, "COMMUNITY_SERVER_SECRET_KEY": "k" * 32,
+           "COMMUNITY_DATABASE_URL": "postgresql://linli@127.0.0.1/linli",
+           "COMMUNITY_REDIS_URL": "redis://127.0.0.1:6379/0", "COMMUNITY_WECHAT_APP_ID": "wx123",
+           "COMMUNITY_WECHAT_APP_SECRET": "s", "COMMUNITY_WECHAT_TOKEN": "t"}
+    s = load_settings(environ=env)
+    assert s.sandbox.enabled is False and s.scheduler.embedded is False
+    assert s.api_base_url == "https://api.weixin.qq.com/"

@@ -56,9 +56,10 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
     elif evidence.option is not None:
         _add(scores, "vote.cast", 3)
     if evidence.vote_id is not None:
+        # Naming a vote asks about that one, never for the list.
         _add(scores, "vote.show", 2.5)
         _add(scores, "vote.cast", 1, only_if_present=True)
-        _add(scores, "vote.list", -1, only_if_present=True)
+        _add(scores, "vote.list", -3, only_if_present=True)
     if evidence.score is not None and not evidence.choice:
         # 不好 / 一般 rate a result only where no problem is being described.
         _add(scores, "complaint.rate", 0.5 if evidence.category_weight else 2)
@@ -87,7 +88,14 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
     if "complaint.reopen" in scores:
         _add(scores, "complaint.new", -2, only_if_present=True)
         _add(scores, "complaint.rate", -2, only_if_present=True)
-    if not _QUESTION.search(flat):
+    if _QUESTION.search(flat):
+        # Staff commands are imperatives: 有没有人受理 asks about a request, it accepts nothing.
+        asked = [intent for intent in _TICKET_INTENTS if intent in scores]
+        for intent in asked:
+            _add(scores, intent, -2.5)
+        if asked:
+            _add(scores, "complaint.status", 1.5)
+    else:
         # A statement naming a vote is rarely a request to list votes.
         _add(scores, "vote.list", -0.5, only_if_present=True)
     return {intent: value for intent, value in scores.items() if value > 0}

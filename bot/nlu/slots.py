@@ -37,7 +37,7 @@ _MEETING_ID = re.compile(
 _CHOICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"不反对|没有?反对|不会反对|没意见|没有意见|无意见|没啥意见|没什么意见"), "同意"),
     (re.compile(r"不同意|不赞成|不赞同|不支持|不答应|不认可|不拥护|反对|否决|投反对|唱反调"), "反对"),
-    (re.compile(r"弃权|不投了|不想投|不投票|不表态|不参与表决|中立|无所谓|随便吧?|都行|都可以|两可"), "弃权"),
+    (re.compile(r"弃权|不投了|不想投(?!诉|资)|不投票|不表态|不参与表决|中立|无所谓|随便吧?|都行|都可以|两可"), "弃权"),
     (re.compile(r"同意|赞成|赞同|支持|认可|拥护|答应|举双手|投赞成|通过吧|点赞|双手赞成|没问题"), "同意"),
 )
 # Weak yes/no words count as a ballot only where a vote is clearly meant.
