@@ -119,7 +119,7 @@ class MessageService:
     def process(self, inbound: Inbound, late: threading.Event | None = None) -> Outcome:
         now = self.clock()
         try:
-            outcome, pushed = self._process_once(inbound, now)
+            outcome, pushed = self._process_with_retry(inbound, now)
         except _Duplicate:
             return self._duplicate(inbound)
         except OperationalError:
@@ -134,6 +134,24 @@ class MessageService:
         if pushed:
             self.pool.submit(self._send_quietly, pushed)
         return outcome
+
+    def _process_with_retry(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
+        """A unique-key conflict means another worker handled this message (a duplicate) or
+        raced us on something else, such as creating the same new resident: then try again."""
+        for attempt in (1, 2):
+            try:
+                return self._process_once(inbound, now)
+            except IntegrityError:
+                if self._seen(inbound):
+                    raise _Duplicate() from None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _seen(self, inbound: Inbound) -> bool:
+        with self.factory() as s:
+            return s.scalar(select(InboundMessage.id).where(
+                InboundMessage.dedup_key == inbound.dedup_key)) is not None
 
     def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         with transaction(self.factory) as s:
