@@ -97,3 +97,14 @@ def test_explicit_api_base_url_wins_over_the_sandbox(live: Any) -> None:
     srv.app.extensions["linli"].api.tokens.get()
     assert counts(elsewhere).get("token") == 1
     assert counts(srv).get("token") is None
+
+
+def test_an_api_hanging_past_its_timeout_is_a_transient_error(live: Any) -> None:
+    srv = live(wechat={"api_timeout_seconds": 0.5})
+    open_window(srv, "o-hang")
+    api = srv.app.extensions["linli"].api
+    api.tokens.get()
+    faults(srv, queue=[{"hang": 1.5, "only": "custom"}])
+    with pytest.raises(WeChatApiError) as info:
+        api.send_custom("o-hang", {"msgtype": "text", "text": {"content": "x"}})
+    assert info.value.transient and info.value.errcode is None
