@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 TOKEN = "bench-token"
 TS, NONCE = "1764200000", "benchnonce"
@@ -84,7 +85,36 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""),
+                    help="default: a fresh SQLite file")
+    ap.add_argument("--redis-url", default="", help="Redis for shared rate limits")
     args = ap.parse_args()
+    results = run(args)
+    report(args, results)
+
+
+def fresh_pg(url: str) -> str:
+    """A new empty database beside the one named, so runs do not see each other's rows."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from models.db import normalise_url
+    name = f"linli_bench_{os.getpid()}"
+    admin = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(normalise_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+def rss_mb(pid: int) -> list[float]:
+    """Resident memory of a gunicorn master's workers, in MB."""
+    out = subprocess.run(["ps", "--ppid", str(pid), "-o", "rss="], capture_output=True, text=True).stdout
+    return [int(x) / 1024 for x in out.split()]
+
+
+def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="linli-bench-"))
@@ -92,8 +122,12 @@ def main() -> None:
     env = dict(base_env, COMMUNITY_DATABASE_URL=f"sqlite:///{tmp}/bench.db", COMMUNITY_WECHAT_TOKEN=TOKEN,
                COMMUNITY_SCHEDULER_EMBEDDED="false", COMMUNITY_SANDBOX_ENABLED="false",
                COMMUNITY_WECHAT_API_BASE_URL="http://127.0.0.1:9/")
-    if os.environ.get("BENCH_DATABASE_URL"):
-        env["COMMUNITY_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    if args.database_url:
+        env["COMMUNITY_DATABASE_URL"] = fresh_pg(args.database_url) if args.database_url.startswith(
+            "postgres") else args.database_url
+    if args.redis_url:
+        env["COMMUNITY_REDIS_URL"] = args.redis_url
+    env["COMMUNITY_SERVER_RATE_LIMIT_PER_MINUTE"] = "1000000"  # wrk is one very fast "user" set
 
     results = {}
     for name, target, environment in (("echo", "bench.echo_app:app", base_env), ("linli", "app:app", env)):
@@ -104,20 +138,29 @@ def main() -> None:
             startup = t0 and wait_up(port, "/healthz" if name == "linli" else "")
             first = post_one(port, "我家楼道的灯坏了好几天了") if name == "linli" else float("nan")
             figures = run_wrk(port, args.seconds, args.connections)
-            figures.update(startup_s=startup, first_ms=first * 1000)
+            rss = rss_mb(proc.pid)
+            figures.update(startup_s=startup, first_ms=first * 1000, rss_max_mb=max(rss or [0]))
             results[name] = figures
         finally:
             proc.terminate()
             proc.wait(timeout=20)
     shutil.rmtree(tmp, ignore_errors=True)
+    return results
+
+
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
     echo, full = results["echo"], results["linli"]
-    print(f"gunicorn sync workers={args.workers}, wrk -t2 -c{args.connections} -d{args.seconds}s, Connection: close")
+    db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
+    print(f"gunicorn sync workers={args.workers} --preload, {db}{' + Redis' if args.redis_url else ''}, "
+          f"wrk -t2 -c{args.connections} -d{args.seconds}s, Connection: close")
     print(f"{'':8}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'timeouts':>9}")
     for name, r in results.items():
         print(f"{name:8}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>9.0f}{r['timeouts']:>9.0f}")
     print(f"throughput ratio linli/echo: {full['rps'] / echo['rps']:.2f} (target >= 0.7)")
     print(f"linli start-up (spawn to /healthz): {full['startup_s']:.2f} s")
     print(f"first free-text message after start: {full['first_ms']:.1f} ms (target < 1000 ms)")
+    print(f"memory per worker after the run (RSS): linli {full['rss_max_mb']:.0f} MB, "
+          f"echo {echo['rss_max_mb']:.0f} MB (target <= 150 MB)")
 
 
 if __name__ == "__main__":
