@@ -54,6 +54,7 @@ class ServerSettings:
     reply_budget_seconds: float = 4.0
     worker_threads: int = 8
     rate_limit_per_minute: int = 30
+    max_clock_skew_seconds: int = 300
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,15 @@ def _args() -> tuple[str, str]:
     return request.args.get("timestamp", ""), request.args.get("nonce", "")
 
 
+def _stale(timestamp: str, skew: int) -> bool:
+    if skew <= 0:
+        return False
+    try:
+        return abs(time.time() - int(timestamp)) > skew
+    except ValueError:
+        return True
+
+
 @bp.get("/wechat")
 def verify_url() -> Response:
     s = _settings()
@@ -67,6 +76,8 @@ def receive() -> Response:
         crypto.verify((s.wechat.token, timestamp, nonce), request.args.get("signature"))
     except crypto.SignatureError:
         return _plain("forbidden", 403)
+    if _stale(timestamp, s.server.max_clock_skew_seconds):
+        return _plain("stale timestamp", 403)  # a captured request replayed later
 
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
     box = _crypto(s)

@@ -114,6 +114,13 @@ def test_bad_signature_is_refused_and_does_nothing(wechat: WeChatSide, app: Any)
     assert inbound_count(app) == 0
 
 
+def test_a_replay_with_an_old_timestamp_is_refused(wechat: WeChatSide, app: Any) -> None:
+    old = str(int(time.time()) - 3600)
+    query, body = wechat.request(xml_of(wechat.fields("o-replay", "text", Content="帮助")), timestamp=old)
+    assert app.test_client().post("/wechat", query_string=query, data=body).status_code == 403
+    assert inbound_count(app) == 0
+
+
 def test_missing_signature_is_refused(app: Any) -> None:
     res = app.test_client().post("/wechat", data=b"<xml><MsgType>text</MsgType></xml>")
     assert res.status_code == 403
