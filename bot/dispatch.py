@@ -130,7 +130,11 @@ class Dispatcher:
         spec = self.intents.get(understanding.intent)
         if spec is None:
             return self.unknown(ctx)
-        if spec.irreversible and not understanding.canonical and not spec.staff:
+        if spec.staff and not self.authorize(ctx, spec.name):
+            return Reply(self.texts["staff_only"])
+        # Free text that would do something irreversible, or act as staff, is confirmed
+        # first; a typed command (canonical) runs at once.
+        if (spec.irreversible or spec.staff) and not understanding.canonical:
             return self.ask_confirmation(ctx, spec)
         return self.run_intent(ctx, understanding.intent)
 
