@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Address", "AddressError", "find_address", "parse_address", "to_int"]
+__all__ = ["CN_DIGITS", "Address", "AddressError", "find_address", "parse_address", "to_int"]
 
 HINT = "请按“3号楼2单元301”的样子写"
 
@@ -25,7 +25,8 @@ _ROOM_NUM = rf"(?:[A-Za-z]?[0-9]{{1,8}}[A-Za-z]?|[0-9{CN_DIGITS}]{{1,8}}|[A-Za-z
 POINT_SUFFIX = (
     "新村|小区|花园|家园|公寓|大院|新城|社区|苑|园|里|村|坊|庭|府|居|巷|弄|宿舍|东区|西区|南区|北区"
 )
-_POINT_FREE = r"[\u4e00-\u9fffA-Za-z·]{1,14}?"
+# A point name never ends in a numeral: 十一栋 is building 11, not point 十 + building 1.
+_POINT_FREE = rf"[\u4e00-\u9fffA-Za-z·]{{1,14}}?(?<![{CN_DIGITS}])"
 _BUILDING_MARK = r"(?:号楼|栋楼|幢楼|号栋|#楼|栋|幢|座|#|号|楼)"
 _UNIT_MARK = r"(?:单元|楼道|门洞|门|道)"
 _ROOM_MARK = r"(?:室|号|户)"
@@ -58,7 +59,8 @@ _LEAD_IN = re.compile(r"^(?:我家住在|我家住|我住在|我家在|家住在
 # In a sentence, a point name is the run of characters before the building number
 # after the last of these words, and must end like a point name.
 _POINT_STOP = re.compile(
-    r"住在|家住|我住|我家|我是|我们|你好|您好|这里|那里|这边|那边|就是|地址|[在是的了住和跟到从\s,，、:：]"
+    r"住在|家住|我住|我家|我是|我们|你好|您好|这里|那里|这边|那边|就是|地址|绑定|认证|登记|房子|房屋|帮我|请|"
+    r"[在是的了住和跟到从要想\s,，、:：]"
 )
 _POINT_TAIL = re.compile(rf"[\u4e00-\u9fff·]{{1,10}}(?:{POINT_SUFFIX})$")
 

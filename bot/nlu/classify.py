@@ -66,6 +66,9 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
     if evidence.address:
         address = evidence.address[0]
         _add(scores, "bind", 2 if address.level == "room" else 0.5)
+        if address.level == "room":
+            # 住1号楼3单元202 怎么绑定 already carries what binding needs.
+            _add(scores, "help", -2, only_if_present=True)
     for intent in ("meeting.signup", "meeting.cancel"):
         if evidence.meeting_id is not None or evidence.meeting_type or _MEETING_CONTEXT.search(flat):
             _add(scores, intent, 1, only_if_present=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import datetime
 
@@ -29,6 +30,9 @@ def _parse_now(value: str | None) -> datetime | None:
 def nlu_command(now_text: str | None) -> None:
     """Read one message per line on stdin; write one JSON object per line on stdout."""
     now = _parse_now(now_text)
+    import jieba  # deferred like everything heavy; imported here only to quiet its log
+
+    jieba.setLogLevel(logging.WARNING)  # keep stderr for real problems
     nlu = get_nlu()
     nlu.warm()
     for line in sys.stdin:

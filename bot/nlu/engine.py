@@ -22,6 +22,7 @@ COMMUNITY_DICTIONARY = Path(__file__).with_name("community_dict.txt")
 _COMPLAINT_LEAD = re.compile(
     r"^(?:你好|您好)?[,，\s]*(?:我(?:要|想)?|想)?(?:投诉|报修|反映|举报|建议)(?:一下|个事|一个问题|个问题|下)?[:：,，\s]*"
 )
+_EMPTY_CONTENT = re.compile(r"(?:一下|个|一个)?(?:问题|事情?|情况)?(?:吧|啊|呀)?")
 _CODE = re.compile(
     rf"(?:签到码|码)\s*(?:是|为)?\s*([0-9A-Za-z]{{3,8}}|[{CN_DIGITS}]{{3,8}})|(?<![0-9])([0-9]{{4,8}})(?![0-9])"
 )
@@ -62,15 +63,18 @@ def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
         if "name" not in slots and (name := _loose_name(masked)):
             slots["name"] = name
     elif intent == "complaint.new":
-        slots["content"] = _COMPLAINT_LEAD.sub("", text) or text
-        slots["category"] = evidence.category
+        content = _COMPLAINT_LEAD.sub("", text)
+        if not _EMPTY_CONTENT.fullmatch(content):
+            # 我要投诉 says nothing yet: no content, so the handler asks what happened.
+            slots["content"] = content
+            slots["category"] = evidence.category
         if evidence.address:
             slots["address"] = evidence.address[0].as_dict()
     elif intent == "complaint.rate":
         if evidence.score is not None:
             slots["score"] = evidence.score
         comment = text
-        for found, start, end in evidence.tickets:
+        for _, start, end in evidence.tickets:
             comment = comment.replace(text[start:end], " ")
         comment = comment.strip(" ,，")
         if comment:

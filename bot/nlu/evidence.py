@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,11 +23,10 @@ from .slots import (
 )
 from .timeparse import When, find_when
 
-NEGATORS = frozenset(
-    {"不", "没", "没有", "不是", "并不", "并没有", "别", "不要", "不用", "不太", "不大", "不怎么", "毫不", "从不", "未", "无", "甭", "勿", "不会"}
-)
+NEGATORS = frozenset("不 没 没有 不是 并不 并没有 别 不要 不用 不太 不大 不怎么 毫不 从不 未 无 甭 勿 不会".split())
 # Degree words between a negator and what it negates: 不是很满意, 没那么好.
-_DEGREE = frozenset({"很", "太", "怎么", "是", "大", "那么", "特别", "非常", "完全", "都", "也", "再", "太过", "十分", "咋", "还", "那个"})
+_DEGREE = frozenset("很 太 怎么 是 大 那么 特别 非常 完全 都 也 再 太过 十分 咋 还 那个".split())
+_DEGREE_PREFIX = re.compile(r"^(?:很|太|非常|特别|十分|那么|怎么|挺|蛮)")
 _VOTE_WORDS = ("投票", "表决", "公约", "投", "票", "议题")
 
 
@@ -41,7 +41,8 @@ def negated_phrases(tokens: list[str]) -> list[str]:
         while look < len(tokens) and tokens[look] in _DEGREE:
             look += 1
         if look < len(tokens) and not is_punct(tokens[look]) and look - index <= 3:
-            phrases.append(stem + tokens[look])
+            # The dictionary has words like 很满意: 不是 + 很满意 still negates 满意.
+            phrases.append(stem + (_DEGREE_PREFIX.sub("", tokens[look]) or tokens[look]))
     return phrases
 
 

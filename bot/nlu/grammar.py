@@ -202,6 +202,8 @@ def _topic(intent: str) -> Parser:
 def _latest(rest: str, word: str, now: Any) -> Parsed:
     if not rest:
         return "bulletin.latest", {}, True
+    if rest.startswith(("我", "一声", "一下")):
+        return None  # 通知我停水 asks to be told: free text decides
     topic = find_topic(rest)
     return ("bulletin.latest", {"topic": topic}, True) if topic and len(rest) <= 6 else None
 

@@ -51,7 +51,13 @@ _SCORE_NUMBER = re.compile(rf"(?P<n>{N})\s*(?:分|星|颗星|颗|个星|颗心)(
 _SCORE_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"(?:很|非常|特别|十分|太|超|极其|相当)不满意|太差|很差|差评|极差|一星|糟糕透|非常不好|气死"), 1),
     (re.compile(r"不满意(?!率|度)|不太满意|不怎么满意|不大满意|不好|较差|比较差|差劲|不行|不怎么样|没解决好"), 2),
-    (re.compile(r"(?:很|非常|特别|十分|太|超|相当|挺)满意了?啊?$|非常满意|很满意|特别满意|十分满意|超满意|好评|满分|太好了|非常好|很好|特别好|十分感谢|非常感谢|五星"), 5),
+    (
+        re.compile(
+            r"(?:很|非常|特别|十分|太|超|相当|挺)满意了?啊?$|非常满意|很满意|特别满意|十分满意|超满意|"
+            r"好评|满分|太好了|非常好|很好|特别好|十分感谢|非常感谢|五星"
+        ),
+        5,
+    ),
     (re.compile(r"一般般?|还行|还可以|凑合|马马虎虎|过得去|还凑合|中等"), 3),
     (re.compile(r"满意(?!率|度)|不错|挺好|还好|比较好|蛮好|可以了|挺快"), 4),
 )
@@ -217,9 +223,12 @@ def find_phone_last4(text: str, allow_bare: bool = False) -> str | None:
     return digits if len(digits) == 4 and digits.isdigit() else None
 
 
+_ASSIGNEE = re.compile(r"(?:转给|转交给?|派给|交给|分给|指派给?|转办给?)\s*(?P<who>[\u4e00-\u9fffA-Za-z0-9·]{1,8})")
+
+
 def find_assignee(text: str) -> str | None:
     """The person a ticket is handed to: 转给李师傅 / 派给王网格员."""
-    match = re.search(r"(?:转给|转交给?|派给|交给|分给|指派给?|转办给?)\s*(?P<who>[\u4e00-\u9fffA-Za-z0-9·]{1,8})", text)
+    match = _ASSIGNEE.search(text)
     if not match:
         return None
     who = re.sub(r"(?:处理|去办|办理|负责|跟进|来修|去修|一下|吧|了)+$", "", match["who"])
