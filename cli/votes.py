@@ -1,8 +1,171 @@
-"""flask commands: votes (being built)."""
+"""flask vote create|open|extend|cancel|show|list — staff tools for stairwell votes.
+
+`vote show` prints figures per option and who took part (for reminders), never how any
+one household voted: a secret vote's tally stays hidden until it closes.
+"""
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
+import click
 from flask import Flask
+from sqlalchemy import select
+
+from cli.common import linli, parse_local
+from handlers.vote_texts import OUTCOME, figures_text, local_text
+from models.address import AddressError, parse_address
+from models.community import Household, find_scope
+from models.db import transaction
+from models.vote_rules import RULES
+from models.vote_tally import not_voted, participation, tally
+from models.votes import CLOSED, CONVENTION, DRAFT, OPEN, OTHER, PROPOSED, Vote, create_vote
+from notices.vote_jobs import cancel_vote, confirm_proposal, open_vote
+
+
+def _send(ids: list[int] | None, now: datetime) -> None:
+    if ids:
+        linli().sender.send_ids(ids, now)
+
+
+def _vote(s, vote_id: int) -> Vote:  # type: ignore[no-untyped-def]
+    vote = s.get(Vote, vote_id)
+    if vote is None:
+        raise click.BadParameter(f"no vote with id {vote_id}", param_hint="ID")
+    return vote
 
 
 def register(app: Flask) -> None:
-    """Adds this family's commands."""
+    @app.cli.group("vote")
+    def vote_group() -> None:
+        """Stairwell votes (楼道议事 / 表决)."""
+
+    @vote_group.command("create")
+    @click.option("--scope", required=True, help="e.g. 3号楼2单元")
+    @click.option("--title", required=True)
+    @click.option("--text", "body", default="", help="the proposal (e.g. the convention text)")
+    @click.option("--closes", required=True, help='"YYYY-MM-DD HH:MM" (community time)')
+    @click.option("--opens", default=None, help='"YYYY-MM-DD HH:MM"; default now')
+    @click.option("--rule", type=click.Choice(RULES), default="household")
+    @click.option("--special", is_flag=True, help="civil_code special matter (3/4)")
+    @click.option("--secret", is_flag=True, help="secret ballot")
+    @click.option("--kind", type=click.Choice([CONVENTION, OTHER]), default=OTHER)
+    @click.option("--options", default="同意,反对,弃权", help="comma-separated; the first counts as 同意")
+    @click.option("--custom", default=None,
+                  help='JSON thresholds for --rule custom, e.g. '
+                       '\'{"quorum":{"households":["1/2","strict"]},"approve":{"households":["2/3","inclusive"]}}\'')
+    @click.option("--now", "now_text", default=None, hidden=True,
+                  help='the clock "YYYY-MM-DD HH:MM" (tests and backfills); default now')
+    def create_cmd(scope: str, title: str, body: str, closes: str, opens: str | None, rule: str,
+                   special: bool, secret: bool, kind: str, options: str, custom: str | None,
+                   now_text: str | None) -> None:
+        """Create a vote and print its id; it opens now unless --opens is later."""
+        now = parse_local(now_text, "--now")
+        closes_at = parse_local(closes, "--closes")
+        opens_at = parse_local(opens, "--opens") if opens else now
+        try:
+            custom_data = json.loads(custom) if custom else None
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--custom") from None
+        with transaction(linli().factory) as s:
+            try:
+                found = find_scope(s, parse_address(scope))
+            except AddressError as exc:
+                raise click.BadParameter(f"{scope!r}: {exc.message}", param_hint="--scope") from None
+            if found is None:
+                raise click.BadParameter(f"{scope!r}: no such place in the community",
+                                         param_hint="--scope")
+            try:
+                vote = create_vote(s, found, title, body, closes_at=closes_at, now=now,
+                                   opens_at=opens_at, rule=rule, special=special, secret=secret,
+                                   kind=kind, options=options.split(","), custom=custom_data,
+                                   created_by="cli")
+            except ValueError as exc:
+                field, _, why = str(exc).partition(": ")
+                raise click.BadParameter(why or str(exc), param_hint=f"--{field}") from None
+            ids = open_vote(s, vote, now, linli().settings.community.tz) if opens_at <= now else []
+            vote_id = vote.id
+        _send(ids, now)
+        click.echo(vote_id)
+
+    @vote_group.command("open")
+    @click.argument("vote_id", metavar="ID", type=int)
+    @click.option("--now", "now_text", default=None, hidden=True, help="the clock (tests)")
+    def open_cmd(vote_id: int, now_text: str | None) -> None:
+        """Confirm a stairwell head's proposal (it opens now or at its opening time)."""
+        now = parse_local(now_text, "--now")
+        with transaction(linli().factory) as s:
+            vote = _vote(s, vote_id)
+            if vote.state != PROPOSED:
+                raise click.ClickException(f"vote {vote_id} is {vote.state}, not proposed")
+            ids = confirm_proposal(s, vote, now, linli().settings.community.tz)
+        _send(ids, now)
+        click.echo(f"vote {vote_id}: confirmed")
+
+    @vote_group.command("extend")
+    @click.argument("vote_id", metavar="ID", type=int)
+    @click.option("--closes", required=True, help='new closing time "YYYY-MM-DD HH:MM"')
+    def extend_cmd(vote_id: int, closes: str) -> None:
+        """Move the closing time of a vote that has not closed."""
+        now, closes_at = parse_local(None), parse_local(closes, "--closes")
+        with transaction(linli().factory) as s:
+            vote = _vote(s, vote_id)
+            if vote.state not in (DRAFT, PROPOSED, OPEN):
+                raise click.ClickException(f"vote {vote_id} is {vote.state}; it cannot be extended")
+            if closes_at <= max(now, vote.opens_at):
+                raise click.BadParameter("must be later than now and the opening time",
+                                         param_hint="--closes")
+            vote.closes_at = closes_at
+        click.echo(f"vote {vote_id}: closes {closes}")
+
+    @vote_group.command("cancel")
+    @click.argument("vote_id", metavar="ID", type=int)
+    def cancel_cmd(vote_id: int) -> None:
+        """Cancel a vote that has not closed (households that could vote are told)."""
+        now = parse_local(None)
+        with transaction(linli().factory) as s:
+            ids = cancel_vote(s, _vote(s, vote_id), now)
+            if ids is None:
+                raise click.ClickException(f"vote {vote_id} has already closed or was cancelled")
+        _send(ids, now)
+        click.echo(f"vote {vote_id}: cancelled")
+
+    @vote_group.command("show")
+    @click.argument("vote_id", metavar="ID", type=int)
+    @click.option("--who", is_flag=True, help="list households that have not voted (for reminders)")
+    def show_cmd(vote_id: int, who: bool) -> None:
+        """Show a vote, its participation, and (unless secret and open) the tally."""
+        tz = linli().settings.community.tz
+        with linli().factory() as s:
+            v = _vote(s, vote_id)
+            click.echo(f"#{v.id} {v.title} [{v.state}] {v.scope_label}")
+            click.echo(f"rule {v.rule}{' special' if v.special_matter else ''}"
+                       f"{' secret' if v.secret else ''}, kind {v.kind}, "
+                       f"opens {local_text(v.opens_at, tz)}, closes {local_text(v.closes_at, tz)}")
+            voted, eligible = participation(s, v.id)
+            click.echo(f"voted {voted}/{eligible} households")
+            if v.state == CLOSED and v.figures:
+                click.echo(f"result {v.result} ({OUTCOME.get(v.result or '', '')})")
+                click.echo(figures_text(v.figures, v.options))
+            elif v.state == OPEN and not v.secret:
+                t = tally(s, v.id)
+                click.echo("running: " + ", ".join(
+                    f"{o} {t.options[o].households}" if o in t.options else f"{o} 0"
+                    for o in v.options))
+            elif v.state == OPEN:
+                click.echo("tally hidden until closing (secret ballot)")
+            if who and v.state == OPEN:
+                missing = not_voted(s, v.id)
+                labels = s.scalars(select(Household.label).where(Household.id.in_(missing))
+                                   .order_by(Household.label)) if missing else []
+                click.echo("not voted: " + ("、".join(labels) or "none"))
+
+    @vote_group.command("list")
+    def list_cmd() -> None:
+        """Votes that are proposed, waiting to open, or open."""
+        tz = linli().settings.community.tz
+        with linli().factory() as s:
+            for v in s.scalars(select(Vote).where(Vote.state.in_((PROPOSED, DRAFT, OPEN)))
+                               .order_by(Vote.closes_at)):
+                click.echo(f"#{v.id} [{v.state}] {v.title} — {v.scope_label}, "
+                           f"closes {local_text(v.closes_at, tz)}")

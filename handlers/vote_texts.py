@@ -16,7 +16,7 @@ TEXTS = {
               "回复：投票 {id} {choices}",
     "reminder": "【表决提醒】“{title}”（第{id}号）将于{closes}截止，您家还没有投票。\n"
                 "回复：投票 {id} {choices}",
-    "result": "【表决结果】{title}（第{id}号）：{outcome}\n{figures}\n回复“表决 {id}”查看详情。",
+    "result": "【表决结果】{title}（第{id}号）：{outcome}\n{figures}{convention}\n回复“表决 {id}”查看详情。",
     "result_convention": "\n已成为本楼道的楼道公约，回复“公约”查看。",
     "secret_note": "\n（不记名表决：只统计结果，不公开各户的选择）",
     # Resident replies
@@ -35,8 +35,10 @@ TEXTS = {
     "which_vote": "您家现在有几项表决，请问是哪一项？回复数字：\n{items}",
     "which_choice": "第{id}号表决“{title}”，请回复数字：\n{numbered}",
     "bad_choice": "没看懂您的选择。请回复数字：\n{numbered}",
-    "recorded": "已为 {room} 记录：{choice}（第{id}号“{title}”）。\n截止{closes}前可以改票，家里任何一位成员再投就以最后一次为准。",
-    "recorded_secret": "\n本次为不记名表决，其他人看不到您家的选择。",
+    "recorded": "已为 {room} 记录：{choice}（第{id}号“{title}”）。\n"
+                "截止{closes}前可以改票，家里任何一位成员再投就以最后一次为准。",
+    "recorded_secret": "已为 {room} 记录您家的选择（第{id}号“{title}”，不记名表决：选择只计入结果，不向任何人显示）。\n"
+                       "截止{closes}前可以改票，家里任何一位成员再投就以最后一次为准。",
     "describe_cast": "为您家在“{title}”中投“{choice}”票",
     "describe_cast_unknown": "为您家投“{choice}”票",
     "show": "第{id}号表决：{title}\n范围：{scope}\n{text}\n选项：{options}\n{when}\n{status}",
@@ -49,6 +51,7 @@ TEXTS = {
                    "cancelled": "已取消"},
     "show_mine": "您家：{mine}",
     "show_foot": "回复“投票 {id} 同意”投票。",
+    "show_foot_other": "回复“表决”看您家可以参加的表决，回复“公约”看本楼道公约。",
     "no_convention": "本楼道还没有通过的公约。有公约表决时会通知您。",
     "convention": "【{scope}楼道公约】第{version}版（{date}通过，第{vote_id}号表决）\n{title}\n{text}",
     # Staff
@@ -59,6 +62,7 @@ TEXTS = {
     "create_bad_time": "没看懂截止时间“{text}”，请按“2026-12-10 18:00”的样子写，且要晚于现在。",
     "create_confirm": "请确认：\n范围：{scope}\n标题：{title}\n内容：{text}\n截止：{closes}\n"
                       "规则：按户过半\n回复 1 确认发起 / 2 取消",
+    "create_failed": "没能发起表决：{why}。请回复“发起表决”重新开始。",
     "create_done": "已发起第{id}号表决“{title}”，已通知 {households} 户。截止：{closes}",
     "proposed": "已提交第{id}号表决“{title}”的提议，工作人员确认后通知本楼道各户。",
     "proposed_staff": "楼道长提议了第{id}号表决“{title}”（{scope}）。回复“确认表决 {id}”发起。",

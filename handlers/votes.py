@@ -1,8 +1,357 @@
-"""Handler family: votes (being built)."""
+"""Handler family: stairwell votes (表决 / 投票), conventions (公约), and starting a vote
+(发起表决 by staff; a stairwell head's proposal for their own unit, confirmed by staff)."""
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.context import Context
 from bot.dispatch import Dispatcher
+from bot.inbound import Inbound
+from bot.reply import Reply
+from handlers.basic import NO, YES
+from handlers.common import local, require_household, staff_of
+from handlers.vote_texts import (OUTCOME, TEXTS, by_option_text, figures_text, numbered_lines,
+                                 when_text)
+from models import authz
+from models.address import AddressError, parse_address
+from models.community import Household, Place, Scope, find_scope
+from models.people import Staff
+from models.vote_tally import participation, tally
+from models.votes import (CANCELLED, CLOSED, CONVENTION, OPEN, OTHER, PROPOSED, Vote,
+                          cast_ballot, create_vote, current_choice, current_convention,
+                          is_eligible, open_votes_for)
+from notices import vote_jobs  # a module reference: vote_jobs imports handlers.vote_texts
+
+_CONFIRM_PROPOSAL = re.compile(r"^\s*确认表决\s*第?\s*(\d+)")
+_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d %H点", "%Y.%m.%d %H:%M")
 
 
 def register(d: Dispatcher) -> None:
-    """Adds this family's intents, states and events."""
+    d.menu_item(30, "楼道表决", "vote.list")
+    d.menu_item(35, "楼道公约", "convention.show")
+
+    @d.intent("vote.list")
+    def vote_list(ctx: Context, inbound: Inbound) -> Reply:
+        h = require_household(ctx)
+        if isinstance(h, Reply):
+            return h
+        votes = open_votes_for(ctx.session, h.id, ctx.now)
+        if not votes:
+            return Reply(TEXTS["none_open"])
+        lines = [TEXTS["list_head"]]
+        for n, v in enumerate(votes, 1):
+            lines.append(TEXTS["list_item"].format(n=n, id=v.id, title=v.title,
+                                                   closes=local(ctx, v.closes_at),
+                                                   mine=_mine_tag(ctx, v, h)))
+        lines.append(TEXTS["list_foot"])
+        ctx.dialog.set("vote.pick", ids=[v.id for v in votes], show=True)
+        return Reply("\n".join(lines))
+
+    @d.intent("vote.show")
+    def vote_show(ctx: Context, inbound: Inbound) -> Reply:
+        confirm = _CONFIRM_PROPOSAL.match(inbound.text or "")
+        if confirm:   # the NLU reads 确认表决 N as vote.show
+            return _confirm_proposal(ctx, int(confirm[1]))
+        vote_id = ctx.slots.get("vote_id")
+        if vote_id is None:
+            return vote_list(ctx, inbound)
+        vote = ctx.session.get(Vote, int(vote_id))
+        return _show(ctx, vote) if vote else Reply(TEXTS["no_such"].format(id=vote_id))
+
+    @d.intent("vote.cast", irreversible=True, describe=_describe_cast)
+    def vote_cast(ctx: Context, inbound: Inbound) -> Reply:
+        h = require_household(ctx)
+        if isinstance(h, Reply):
+            return h
+        slots = ctx.slots
+        if slots.get("vote_id") is not None:
+            vote = ctx.session.get(Vote, int(slots["vote_id"]))
+            if vote is None:
+                return Reply(TEXTS["no_such"].format(id=slots["vote_id"]))
+            return _cast_or_ask(ctx, h, vote, slots)
+        votes = open_votes_for(ctx.session, h.id, ctx.now)
+        if not votes:
+            return Reply(TEXTS["none_open"])
+        if len(votes) == 1:
+            return _cast_or_ask(ctx, h, votes[0], slots)
+        items = "\n".join(f"回复 {n} 第{v.id}号 {v.title}" for n, v in enumerate(votes, 1))
+        ctx.dialog.set("vote.pick", ids=[v.id for v in votes], choice=slots.get("choice"),
+                       option=slots.get("option"))
+        return Reply(TEXTS["which_vote"].format(items=items))
+
+    @d.state("vote.pick")
+    def pick(ctx: Context, inbound: Inbound) -> Reply | None:
+        text, ids = (inbound.text or "").strip(), ctx.dialog.data.get("ids", [])
+        if not (text.isdigit() and 1 <= int(text) <= len(ids)):
+            return None
+        data = dict(ctx.dialog.data)
+        ctx.dialog.clear()
+        vote = ctx.session.get(Vote, ids[int(text) - 1])
+        if vote is None:
+            return Reply(TEXTS["no_such"].format(id=ids[int(text) - 1]))
+        if data.get("show"):
+            return _show(ctx, vote)
+        h = require_household(ctx)
+        return h if isinstance(h, Reply) else _cast_or_ask(ctx, h, vote, data)
+
+    @d.state("vote.choose")
+    def choose(ctx: Context, inbound: Inbound) -> Reply | None:
+        vote = ctx.session.get(Vote, ctx.dialog.data.get("vote_id", 0))
+        text = (inbound.text or "").strip()
+        if vote is None:
+            return None
+        choice = _choice_from(vote, {"option": int(text)} if text.isdigit() else {"choice": text})
+        if choice is None:
+            if text.isdigit():
+                return Reply(TEXTS["bad_choice"].format(numbered=numbered_lines(vote.options)))
+            return None
+        ctx.dialog.clear()
+        h = require_household(ctx)
+        return h if isinstance(h, Reply) else _cast(ctx, h, vote, choice)
+
+    @d.intent("convention.show")
+    def convention_show(ctx: Context, inbound: Inbound) -> Reply:
+        h = require_household(ctx)
+        if isinstance(h, Reply):
+            return h
+        keys = [f"unit:{h.unit_id}", f"building:{h.building_id}", f"point:{h.point_id}",
+                f"community:{h.community_id}"]
+        conv = current_convention(ctx.session, keys)
+        if conv is None:
+            return Reply(TEXTS["no_convention"])
+        t = conv.adopted_at.astimezone(ctx.settings.community.tz)
+        return Reply(TEXTS["convention"].format(
+            scope=conv.scope_label, version=conv.version, date=f"{t.year}年{t.month}月{t.day}日",
+            vote_id=conv.vote_id, title=conv.title, text=conv.text))
+
+    # Not staff=True: a stairwell head may use it too, to propose for their own unit.
+    @d.intent("vote.create")
+    def vote_create(ctx: Context, inbound: Inbound) -> Reply:
+        staff = staff_of(ctx)
+        data: dict[str, Any] = {"title": ""}
+        if ctx.understanding is not None and ctx.understanding.canonical:
+            data["title"] = str(ctx.slots.get("title") or "").strip()
+        if _may_create(staff):
+            ctx.dialog.set("vote.new", step="scope", proposed=False, **data)
+            return Reply(TEXTS["create_scope"])
+        h = require_household(ctx) if ctx.resident.stairwell_head else None
+        if not isinstance(h, Household):
+            return Reply(TEXTS["staff_only"])
+        place = ctx.session.get(Place, h.unit_id)
+        return _ask_next(ctx, {**data, "proposed": True, "scope_key": f"unit:{h.unit_id}",
+                               "scope_label": place.label if place else ""})
+
+    @d.state("vote.new")
+    def new_vote(ctx: Context, inbound: Inbound) -> Reply | None:
+        data, text = dict(ctx.dialog.data), (inbound.text or "").strip()
+        step = data.get("step")
+        if step == "scope":
+            try:
+                scope = find_scope(ctx.session, parse_address(text))
+                why = "" if scope else "没有这个地方。"
+            except AddressError as exc:
+                scope, why = None, exc.message
+            if scope is None:
+                return Reply(TEXTS["bad_scope"].format(text=text, why=why))
+            data.update(scope_key=scope.key, scope_label=scope.label)
+        elif step in ("title", "text"):
+            data[step] = text
+        elif step == "closes":
+            closes = _parse_closes(ctx, text)
+            if closes is None:
+                return Reply(TEXTS["create_bad_time"].format(text=text))
+            data["closes"] = closes.isoformat()
+        elif step == "confirm":
+            if YES.match(text):
+                ctx.dialog.clear()
+                return _create(ctx, data)
+            if NO.match(text):
+                ctx.dialog.clear()
+                return Reply(d.texts.get("confirm_cancelled", "好的，没有办理。"))
+            return Reply(_confirm_text(ctx, data))
+        return _ask_next(ctx, data)
+
+
+def _may_create(staff: Staff | None) -> bool:
+    return authz.can(staff, "vote.create")
+
+
+def _ask_next(ctx: Context, data: dict[str, Any]) -> Reply:
+    """The next missing field of a new vote, in order: scope, title, text, closes, confirm."""
+    for step, key in (("scope", "scope_key"), ("title", "title"), ("text", "text"),
+                      ("closes", "closes")):
+        if not data.get(key):
+            ctx.dialog.set("vote.new", **{**data, "step": step})
+            prompt = TEXTS[f"create_{step}"]
+            return Reply(prompt.format(scope=data.get("scope_label", "")))
+    ctx.dialog.set("vote.new", **{**data, "step": "confirm"})
+    return Reply(_confirm_text(ctx, data))
+
+
+def _confirm_text(ctx: Context, data: dict[str, Any]) -> str:
+    return TEXTS["create_confirm"].format(
+        scope=data["scope_label"], title=data["title"], text=data["text"][:200],
+        closes=local(ctx, datetime.fromisoformat(data["closes"])))
+
+
+def _parse_closes(ctx: Context, text: str) -> datetime | None:
+    tz = ctx.settings.community.tz
+    found: datetime | None = None
+    if ctx.slots.get("when"):
+        found = datetime.fromisoformat(str(ctx.slots["when"]))
+    for fmt in _DATE_FORMATS:
+        if found is None:
+            try:
+                found = datetime.strptime(text, fmt).replace(tzinfo=tz)
+            except ValueError:
+                continue
+    if found is None:
+        from bot.nlu.timeparse import find_when
+        when = find_when(text, ctx.now)
+        if when is not None and when.clock is not None:
+            found = datetime.combine(when.day, when.clock, tzinfo=tz)
+    if found is None or found.astimezone(UTC) <= ctx.now:
+        return None
+    return found.astimezone(UTC)
+
+
+def _create(ctx: Context, data: dict[str, Any]) -> Reply:
+    scope = Scope.from_key(data["scope_key"], data["scope_label"])
+    kind = CONVENTION if "公约" in data["title"] else OTHER
+    closes = datetime.fromisoformat(data["closes"])
+    try:
+        vote = create_vote(ctx.session, scope, data["title"], data["text"], closes_at=closes,
+                           now=ctx.now, kind=kind, created_by=ctx.openid,
+                           proposed=bool(data.get("proposed")))
+    except ValueError as exc:
+        return Reply(TEXTS["create_failed"].format(why=str(exc).partition(": ")[2] or exc))
+    if vote.state == PROPOSED:
+        for st in ctx.session.scalars(select(Staff).where(Staff.active.is_(True),
+                                                         Staff.openid.is_not(None))):
+            if _may_create(st):
+                ctx.push(st.openid or "", TEXTS["proposed_staff"].format(
+                    id=vote.id, title=vote.title, scope=vote.scope_label),
+                    notice_key=f"vote:{vote.id}:proposed", kind="vote")
+        return Reply(TEXTS["proposed"].format(id=vote.id, title=vote.title))
+    ids = vote_jobs.open_vote(ctx.session, vote, ctx.now, ctx.settings.community.tz) or []
+    ctx.pushed.extend(ids)
+    return Reply(TEXTS["create_done"].format(id=vote.id, title=vote.title,
+                                             households=participation(ctx.session, vote.id)[1],
+                                             closes=local(ctx, vote.closes_at)))
+
+
+def _confirm_proposal(ctx: Context, vote_id: int) -> Reply:
+    if not _may_create(staff_of(ctx)):
+        return Reply(TEXTS["staff_only"])
+    vote = ctx.session.get(Vote, vote_id)
+    if vote is None:
+        return Reply(TEXTS["no_such"].format(id=vote_id))
+    ids = vote_jobs.confirm_proposal(ctx.session, vote, ctx.now, ctx.settings.community.tz)
+    if ids is None:
+        return Reply(TEXTS["confirm_not_proposed"].format(id=vote_id))
+    ctx.pushed.extend(ids)
+    return Reply(TEXTS["confirm_done"].format(id=vote.id, title=vote.title,
+                                              households=participation(ctx.session, vote.id)[1]))
+
+
+def _describe_cast(ctx: Context) -> str:
+    slots, vote = ctx.slots, None
+    h = require_household(ctx)
+    if isinstance(h, Household):
+        if slots.get("vote_id") is not None:
+            vote = ctx.session.get(Vote, int(slots["vote_id"]))
+        else:
+            votes = open_votes_for(ctx.session, h.id, ctx.now)
+            vote = votes[0] if len(votes) == 1 else None
+    choice = (_choice_from(vote, slots) if vote else None) or slots.get("choice") or "同意"
+    if vote is None:
+        return TEXTS["describe_cast_unknown"].format(choice=choice)
+    return TEXTS["describe_cast"].format(title=vote.title, choice=choice)
+
+
+def _choice_from(vote: Vote, slots: dict[str, Any]) -> str | None:
+    """An option number wins over a word (custom options need not contain 同意)."""
+    option = slots.get("option")
+    if option is not None and 1 <= int(option) <= len(vote.options):
+        return vote.options[int(option) - 1]
+    choice = slots.get("choice")
+    return choice if choice in vote.options else None
+
+
+def _refusal(ctx: Context, h: Household, vote: Vote) -> Reply | None:
+    if vote.state == CANCELLED:
+        return Reply(TEXTS["cancelled"].format(id=vote.id))
+    if vote.state == CLOSED or (vote.state == OPEN and vote.closes_at <= ctx.now):
+        return Reply(TEXTS["ended"].format(id=vote.id))
+    if vote.state != OPEN:
+        return Reply(TEXTS["not_open_yet"].format(id=vote.id))
+    if not is_eligible(ctx.session, vote.id, h.id):
+        return Reply(TEXTS["not_in_scope"].format(id=vote.id, scope=vote.scope_label))
+    return None
+
+
+def _cast_or_ask(ctx: Context, h: Household, vote: Vote, slots: dict[str, Any]) -> Reply:
+    refusal = _refusal(ctx, h, vote)
+    if refusal:
+        return refusal
+    choice = _choice_from(vote, slots)
+    if choice is None:
+        ctx.dialog.set("vote.choose", vote_id=vote.id)
+        return Reply(TEXTS["which_choice"].format(id=vote.id, title=vote.title,
+                                                  numbered=numbered_lines(vote.options)))
+    return _cast(ctx, h, vote, choice)
+
+
+def _cast(ctx: Context, h: Household, vote: Vote, choice: str) -> Reply:
+    refusal = _refusal(ctx, h, vote)
+    if refusal:
+        return refusal
+    cast_ballot(ctx.session, vote, h.id, choice, ctx.openid, ctx.now)
+    # A secret ballot is not echoed: replies are kept (retries, chat history) and a
+    # phone is often shared in a family.
+    text = TEXTS["recorded_secret" if vote.secret else "recorded"].format(
+        room=f"{h.room}室", choice=choice, id=vote.id, title=vote.title,
+        closes=local(ctx, vote.closes_at))
+    return Reply(text)
+
+
+def _mine_tag(ctx: Context, vote: Vote, h: Household) -> str:
+    choice = current_choice(ctx.session, vote.id, h.id)
+    if choice is None:
+        return TEXTS["mine_not"]
+    if vote.secret:
+        return TEXTS["mine_voted_secret"]
+    return TEXTS["mine_voted"].format(choice=choice)
+
+
+def _show(ctx: Context, vote: Vote) -> Reply:
+    started = vote.state in (OPEN, CLOSED)
+    if vote.state == CLOSED and vote.figures:
+        status = TEXTS["show_result"].format(outcome=OUTCOME.get(vote.result or "", ""),
+                                             figures=figures_text(vote.figures, vote.options))
+    elif vote.state == OPEN:
+        voted, eligible = participation(ctx.session, vote.id)
+        if vote.secret:
+            status = TEXTS["show_hidden"].format(voted=voted, eligible=eligible)
+        else:
+            counts = {o: g.households for o, g in tally(ctx.session, vote.id).options.items()}
+            status = TEXTS["show_running"].format(voted=voted, eligible=eligible,
+                                                  by_option=by_option_text(counts, vote.options))
+    else:
+        status = TEXTS["show_state"].get(vote.state, vote.state)
+    text = TEXTS["show"].format(
+        id=vote.id, title=vote.title, scope=vote.scope_label, text=vote.text,
+        options=" / ".join(f"{i} {o}" for i, o in enumerate(vote.options, 1)),
+        when=when_text(lambda t: local(ctx, t), vote.opens_at, vote.closes_at, started),
+        status=status)
+    h = require_household(ctx)
+    if isinstance(h, Household) and vote.state == OPEN and is_eligible(ctx.session, vote.id, h.id):
+        text += "\n" + TEXTS["show_mine"].format(mine=_mine_tag(ctx, vote, h))
+        text += "\n" + TEXTS["show_foot"].format(id=vote.id)
+    else:
+        text += "\n" + TEXTS["show_foot_other"]
+    return Reply(text)

@@ -80,11 +80,12 @@ def close_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int
     session.refresh(vote)
     decision, figures = decide_vote(session, vote)
     vote.result, vote.figures, vote.result_pushed_at = decision.result, figures, now
-    text = TEXTS["result"].format(id=vote.id, title=vote.title, outcome=OUTCOME[decision.result],
-                                  figures=figures_text(figures, vote.options))
-    if vote.kind == CONVENTION and decision.result == PASSED:
+    adopted = vote.kind == CONVENTION and decision.result == PASSED
+    if adopted:
         adopt_convention(session, vote, now)
-        text += TEXTS["result_convention"]
+    text = TEXTS["result"].format(id=vote.id, title=vote.title, outcome=OUTCOME[decision.result],
+                                  figures=figures_text(figures, vote.options),
+                                  convention=TEXTS["result_convention"] if adopted else "")
     return push_to_scope(session, vote.scope, text, notice_key=f"vote:{vote.id}:result",
                          kind=KIND, now=now)
 
