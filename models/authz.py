@@ -56,3 +56,10 @@ def covers(session: Session, staff: Staff, household_id: int) -> bool:
         return session.get(Household, household_id) is not None
     q = households_in(scope).where(Household.id == household_id)
     return session.scalar(q) is not None
+
+
+def staff_who_can(session: Session, action: str, household_id: int) -> list[Staff]:
+    """Active staff reachable by WeChat who may do `action` for this household."""
+    people = session.scalars(select(Staff).where(Staff.active.is_(True), Staff.openid.is_not(None))
+                             .order_by(Staff.id))
+    return [st for st in people if can(st, action) and covers(session, st, household_id)]

@@ -133,8 +133,9 @@ def check_row(raw: RawRow) -> Row | Rejection:
         return Rejection(raw.line, addr)
     phone = normalise_phone(c["手机"])
     if phone is None:
-        shown = mask_phone(re.sub(r"\D", "", c["手机"])) or c["手机"][:2] + "…"
-        return Rejection(raw.line, f"手机号“{shown}”不对，应为 11 位手机号")
+        digits = re.sub(r"\D", "", c["手机"])
+        what = f"只有 {len(digits)} 位数字" if len(digits) != 11 else "不是手机号"
+        return Rejection(raw.line, f"手机号不对（{what}），应为 11 位手机号")
     identity = c["身份"].replace(" ", "")
     if not identity:
         return Rejection(raw.line, "缺少身份（填“业主”或“租户”）")

@@ -98,6 +98,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('binding_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_binding_request_openid'), ['openid'], unique=False)
+        batch_op.create_index('ix_binding_request_status_household', ['status', 'household_id'], unique=False)
+
+    op.create_table('bind_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('openid', sa.String(length=64), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_bind_attempt_household_id_household')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bind_attempt'))
+    )
+    with op.batch_alter_table('bind_attempt', schema=None) as batch_op:
+        batch_op.create_index('ix_bind_attempt_household_time', ['household_id', 'ok', 'created_at'], unique=False)
+        batch_op.create_index('ix_bind_attempt_openid_time', ['openid', 'ok', 'created_at'], unique=False)
 
     op.create_table('roster_entry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -142,7 +156,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_roster_entry_household_id'))
 
     op.drop_table('roster_entry')
+    with op.batch_alter_table('bind_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_bind_attempt_openid_time')
+        batch_op.drop_index('ix_bind_attempt_household_time')
+
+    op.drop_table('bind_attempt')
     with op.batch_alter_table('binding_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_binding_request_status_household')
         batch_op.drop_index(batch_op.f('ix_binding_request_openid'))
 
     op.drop_table('binding_request')
