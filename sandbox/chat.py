@@ -16,6 +16,12 @@ from sandbox import wire
 
 bp = Blueprint("sandbox_chat", __name__, url_prefix="/sandbox", template_folder="templates")
 OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+
+
+def mask_phones(text: str | None) -> str | None:
+    """The sandbox's log of what users wrote keeps no full phone number."""
+    return PHONE.sub(r"\1****\2", text) if text else text
 SILENT_EVENTS = {"unsubscribe", "templatesendjobfinish", "location", "masssendjobfinish"}
 
 
@@ -23,7 +29,7 @@ def record_inbound(app: Flask, inbound: Inbound) -> None:
     """What WeChat itself would know: when this user last wrote (the 48 h window)."""
     if inbound.msg_type == "event" and inbound.event in SILENT_EVENTS:
         return
-    body = {"type": inbound.msg_type, "text": inbound.text, "event": inbound.event,
+    body = {"type": inbound.msg_type, "text": mask_phones(inbound.text), "event": inbound.event,
             "key": inbound.event_key}
     with transaction(app.extensions["linli"].factory) as s:
         s.add(SandboxMessage(openid=inbound.openid, direction="in", body=body))

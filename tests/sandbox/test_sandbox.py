@@ -40,3 +40,11 @@ def test_flask_chat_talks_through_the_webhook(app: Any) -> None:
 def test_flask_chat_sends_an_event(app: Any) -> None:
     res = app.test_cli_runner().invoke(args=["chat", "--openid", "cli-2", "--event", "subscribe"])
     assert res.exit_code == 0 and "绑定" in res.output
+
+
+def test_sandbox_log_keeps_no_full_phone_number(app: Any) -> None:
+    client = app.test_client()
+    client.post("/sandbox/send", json={"openid": "web-ph", "type": "text",
+                                       "text": "绑定 3号楼2单元301 张伟 13812345678"})
+    msgs = client.get("/sandbox/messages?openid=web-ph&after=0").json["messages"]
+    assert msgs and "13812345678" not in msgs[0]["text"] and "138****5678" in msgs[0]["text"]
