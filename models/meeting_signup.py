@@ -155,15 +155,17 @@ def sign_up(session: Session, meeting_id: int, *, openid: str, household: Househ
     if row is not None and row.status in ACTIVE:
         return SignupResult("already", m, row)
     hid = household.id if household else None
+    # Decide before touching the row, so no half-built row is autoflushed by the counts.
+    invited = is_invited(session, m.id, hid)
+    if _can_confirm(session, m, hid, now):
+        status, position, confirmed_at = CONFIRMED, None, now
+    else:
+        status, position, confirmed_at = WAITLISTED, waitlist_length(session, m.id) + 1, None
     if row is None:
         row = Signup(meeting_id=m.id, openid=openid, checkin_code=_new_code(session, m.id))
         session.add(row)
-    row.household_id, row.created_at, row.cancelled_at = hid, now, None
-    row.invited = is_invited(session, m.id, hid)
-    if _can_confirm(session, m, hid, now):
-        row.status, row.position, row.confirmed_at = CONFIRMED, None, now
-    else:
-        row.status, row.position = WAITLISTED, waitlist_length(session, m.id) + 1
+    row.household_id, row.created_at, row.cancelled_at, row.invited = hid, now, None, invited
+    row.status, row.position, row.confirmed_at = status, position, confirmed_at
     session.flush()
     return SignupResult(row.status, m, row)
 
@@ -225,6 +227,7 @@ def cancel_meeting(session: Session, m: Meeting, now: datetime) -> list[str]:
     openids = list(session.scalars(select(Signup.openid).where(
         Signup.meeting_id == m.id, Signup.status.in_(ACTIVE)).order_by(Signup.id)))
     m.state, m.cancelled_at, m.updated_at = "cancelled", now, now
+    m.sequence += 1
     return openids
 
 
@@ -276,17 +279,14 @@ def post_outcome(session: Session, m: Meeting, text: str, now: datetime) -> list
     return attendees(session, m.id)
 
 
-def awaiting_rating(session: Session, openid: str) -> list[tuple[Meeting, Signup]]:
-    """Meetings this person attended whose outcome is posted and that they have not rated."""
+def rateable(session: Session, openid: str) -> list[Meeting]:
+    """Meetings this person attended whose outcome is posted: unrated first, newest first."""
     rows = session.execute(select(Meeting, Signup).join(Signup, Signup.meeting_id == Meeting.id)
                            .where(Signup.openid == openid, Signup.status == CONFIRMED,
-                                  Meeting.outcome_posted_at.is_not(None), Signup.rating.is_(None))
+                                  Meeting.outcome_posted_at.is_not(None))
                            .order_by(Meeting.outcome_posted_at.desc()))
-    out = []
-    for m, s in rows:
-        if s in attendees(session, m.id):
-            out.append((m, s))
-    return out
+    found = [(s.rating is not None, m) for m, s in rows if s in attendees(session, m.id)]
+    return [m for _, m in sorted(found, key=lambda pair: pair[0])]
 
 
 def rate(session: Session, meeting_id: int, openid: str, score: int,

@@ -57,6 +57,7 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
+    sequence: Mapped[int] = mapped_column(default=0)   # iCalendar SEQUENCE: +1 per change
 
     @property
     def scope(self) -> Scope:
@@ -217,7 +218,7 @@ def edit_meeting(session: Session, m: Meeting, now: datetime, **changes: Any) ->
     for k, v in new.items():
         setattr(m, k, v)
     if new:
-        m.updated_at = now
+        m.updated_at, m.sequence = now, m.sequence + 1
     return sorted(new)
 
 

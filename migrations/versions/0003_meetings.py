@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('created_at', models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', models.base.UTCDateTime(), nullable=False),
     sa.Column('cancelled_at', models.base.UTCDateTime(), nullable=True),
+    sa.Column('sequence', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting'))
     )
     with op.batch_alter_table('meeting', schema=None) as batch_op:
@@ -47,7 +48,8 @@ def upgrade() -> None:
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('household_id', sa.Integer(), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_meeting_invitation_household_id_household')),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'],
+                            name=op.f('fk_meeting_invitation_household_id_household')),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_meeting_invitation_meeting_id_meeting')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_invitation')),
     sa.UniqueConstraint('meeting_id', 'household_id', name=op.f('uq_meeting_invitation_meeting_id_household_id'))
