@@ -1,16 +1,21 @@
 """Everything residents and staff read in the requests (民情诉求) family, in one place.
 
-State-change pushes are in models/complaint_rules.PUSH_TEXTS (jobs send them too)."""
+State-change pushes and the jobs' texts are in models/complaint_rules (PUSH_TEXTS,
+JOB_TEXTS), since the jobs under notices/ send them too."""
 from __future__ import annotations
 
 TEXTS = {
+    "menu_new": "反映问题（报修、投诉、建议）",
+    "menu_status": "我的诉求",
     # Filing --------------------------------------------------------------------------------
     "ask_content": "请用一两句话说说是什么问题，比如“3号楼2单元楼道灯坏了”。\n不办了请回复“取消”。",
     "photo_first": "收到照片。请再用文字说说是什么问题，比如“楼道灯坏了”。\n不办了请回复“取消”。",
     "location_first": "收到位置。请再用文字说说是什么问题，比如“这里路灯坏了”。\n不办了请回复“取消”。",
-    "bind_first": "您反映的问题我们先记下了：“{content}”\n提交前需要先绑定住址：回复“绑定 楼号单元室号 姓名 手机后四位”，"
-                  "例如：绑定 3号楼2单元301 张三 5678\n绑定后回复 1 提交这个问题。",
-    "bind_still": "您还没有绑定成功，暂时不能提交。\n请回复“绑定 楼号单元室号 姓名 手机后四位”，例如：绑定 3号楼2单元301 张三 5678",
+    "bind_first": "您反映的问题我们先记下了：“{content}”\n提交前需要先绑定住址："
+                  "回复“绑定 楼号单元室号 姓名 手机后四位”，例如：绑定 3号楼2单元301 张三 5678\n"
+                  "绑定后回复 1 提交这个问题。",
+    "bind_still": "您还没有绑定成功，暂时不能提交。\n请回复“绑定 楼号单元室号 姓名 手机后四位”，"
+                  "例如：绑定 3号楼2单元301 张三 5678",
     "bind_pending": "您的绑定还在审核中，审核通过后回复 1 就能提交刚才的问题：“{content}”",
     "bind_then_file": "\n绑定好了，回复 1 提交您刚才反映的问题：“{content}”",
     "filed": "已收到您的诉求，编号 {ticket}\n类别：{category}（不对请回复 2 换个类别）\n"
@@ -18,10 +23,13 @@ TEXTS = {
     "duplicate": "您所在楼栋已有一条同类问题还在处理：\n{ticket} {category}（{state}）\n“{text}”\n"
                  "是否与 {ticket} 为同一问题？\n回复 1 是（关注该诉求，进展会通知您）\n回复 2 不是（新建诉求）",
     "followed": "好的，已为您关注 {ticket}，进展会通知您。\n查看进展：回复“查询 {ticket}”",
+    "already_filed": "这是您自己反映过的 {ticket}，已经在处理了，进展会通知您。",
     "already_following": "您已经在关注 {ticket} 了，进展会通知您。",
     "pick_category": "请选择类别，回复数字：\n{choices}",
     "category_changed": "好的，{ticket} 的类别已改为：{category}。进展会通知您。",
     "category_unchanged": "没有改动，{ticket} 的类别还是：{category}。",
+    "media_kept_duplicate": "收到，会一起提交。请回复 1 或 2 继续。",
+    "media_kept_bind_first": "收到，先替您保存着。绑定后回复 1 一起提交。",
     "photo_added": "照片已添加到诉求 {ticket}。还有要补充的可以继续发。",
     "location_added": "位置已添加到诉求 {ticket}。",
     # Resident: status, rating, reopening ---------------------------------------------------
@@ -39,11 +47,14 @@ TEXTS = {
     "not_resolved_yet": "{ticket} 现在是“{state}”，办结后才能评价。",
     "already_rated": "{ticket} 已经评价过了，谢谢您。",
     "rated": "谢谢您的评价（{score}分）！{ticket} 已归档。还有别的事可以直接说。",
+    "confirm": "您是要{what}吗？\n回复 1 确认\n回复 2 取消",
+    "not_done": "好的，没有办理。还有别的事可以直接说。",
     "rate_describe": "给 {ticket} 打 {score} 分并归档",
     "nothing_to_reopen": "您家现在没有刚办结的问题。如果有新情况，直接说就行，比如“楼道灯又坏了”。",
     "reopen_describe": "重新打开 {ticket}，告诉工作人员问题还没解决",
     "reopened": "已重新打开 {ticket}，并告诉了工作人员，会尽快再处理。进展会通知您。",
-    "staff_reopened": "【诉求重开】{ticket} {category}\n居民反映问题还没解决：“{text}”\n请处理后回复“办结 {ticket} 说明”。",
+    "staff_reopened": "【诉求重开】{ticket} {category}\n居民反映问题还没解决：“{text}”\n"
+                      "请处理后回复“办结 {ticket} 说明”。",
     # Staff ---------------------------------------------------------------------------------
     "need_ticket": "请写上诉求编号，例如：{example}",
     "need_note": "请写上办理说明，例如：办结 {ticket} 已更换楼道灯泡",
@@ -52,26 +63,21 @@ TEXTS = {
     "need_assignee": "请写上转给谁，例如：转办 {ticket} 张三",
     "no_such_staff": "没有找到工作人员“{name}”。可转给：{names}",
     "accepted": "已受理 {ticket}，已通知居民。办好后回复“办结 {ticket} 说明”。",
+    "cannot_assign": "{ticket}：该诉求{state}，不能再转办。",
     "assigned": "已把 {ticket} 转给 {name}，已通知居民和{name}。",
     "assigned_to_you": "【转办】{ticket} {category}（{place}）\n“{text}”\n办好后回复“办结 {ticket} 说明”。",
     "resolved": "已办结 {ticket}，已通知居民评价。",
     "rejected": "已驳回 {ticket}，已把原因告诉居民。",
     "merged": "已把 {child} 合并到 {parent}，{child} 的居民会随 {parent} 收到进展。",
+    "need_cluster_parts": "请这样写：转恳谈会 热点编号 时间 地点，例如：转恳谈会 1 12月3日19:00 3号楼活动室",
+    "cluster_meeting": "已把热点问题 {cluster} 转为恳谈会（会议 {meeting}）：{when}，地点：{place}。"
+                       "已邀请反映问题的 {n} 户，邀请已发出。",
     "todo_empty": "现在没有待办的诉求。",
     "todo_head": "待办诉求 {n} 条（超时的在前）：",
     "todo_line": "{i}. {flag}{ticket} {category} {state}｜{place}\n   {text}",
     "todo_more": "……还有 {n} 条，用电脑端查看全部。",
     "todo_foot": "回复“受理 编号”“办结 编号 说明”“转办 编号 人员”处理。",
     "overdue_flag": "【超时】",
-    "staff_remind": "【待受理提醒】{ticket} {category}（{place}）提交已超过 {hours} 小时还没受理：\n“{text}”\n"
-                    "回复“受理 {ticket}”受理。",
-    "staff_escalate": "【诉求超期】{ticket} {category}（{place}）提交已超过 {days} 天还没办结，"
-                      "现在是“{state}”{assignee}：\n“{text}”",
-    "ask_rating": "您反映的问题（{ticket}）办结一天了，效果怎么样？\n请回复“评价 {ticket} 5”打分（1-5分，5分最满意）；"
-                  "没解决请回复“没修好”。",
-    "cluster_found": "【热点问题】{place} 近 {days} 天有 {n} 户反映“{category}”问题（{tickets}）。\n"
-                     "可以召开恳谈会一起商量（一事一议一决）：在电脑端执行 flask complaints cluster-meeting {cluster} "
-                     "--at \"时间\" --place \"地点\"。",
 }
 
 # Free-text verdicts → a score; negatives first, since "不满意" contains "满意".

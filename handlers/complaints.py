@@ -1,8 +1,210 @@
-"""Handler family: complaints (being built)."""
+"""Requests (民情诉求), the resident's side of filing: free text or 诉求/投诉/报修/建议 内容,
+binding first without losing the text, the duplicate offer, category correction, and
+photos / location attached to the request just filed.
+
+Status, rating and reopening are in handlers/complaints_resident.py; staff commands in
+handlers/complaints_staff.py; every text in handlers/complaint_texts.py."""
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from bot.context import Context
 from bot.dispatch import Dispatcher
+from bot.inbound import Inbound
+from bot.reply import Reply
+from handlers import complaints_resident, complaints_staff
+from handlers.common import household_of
+from handlers.complaint_texts import TEXTS
+from models.community import Household
+from models.complaint_rules import ATTACH_MINUTES, file_complaint, find_duplicate
+from models.complaints import CATEGORIES, OPEN_STATES, by_ticket, follow, recent_of
+
+YES = re.compile(r"^(1|一|是|是的|对|对的|好|好的|确认|提交)[。.!！]*$")
+NO = re.compile(r"^(2|二|不是|不对|新建|不)[。.!！]*$")
+CATEGORY_KEYS = list(CATEGORIES)
+FILING = ("complaint.ask_content", "complaint.bind_first", "complaint.duplicate")
+
+
+def _draft(ctx: Context) -> dict[str, Any]:
+    """What the filing dialog carries from step to step."""
+    d = ctx.dialog.data
+    return {"content": d.get("content", ""), "category": d.get("category", "other"),
+            "photos": list(d.get("photos", [])), "location": d.get("location")}
+
+
+def _short(text: str, n: int = 30) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def start_filing(ctx: Context, draft: dict[str, Any], *, check_duplicate: bool = True) -> Reply:
+    """File the request, or first ask for binding / offer the open one nearby."""
+    h = household_of(ctx)
+    if h is None:
+        ctx.dialog.set("complaint.bind_first", **draft)
+        key = "bind_pending" if ctx.resident.status == "pending" else "bind_first"
+        return Reply(TEXTS[key].format(content=_short(draft["content"], 60)))
+    if check_duplicate:
+        dup = find_duplicate(ctx.session, h, draft["category"], ctx.now)
+        if dup is not None:
+            ctx.dialog.set("complaint.duplicate", ticket=dup.ticket, **draft)
+            return Reply(TEXTS["duplicate"].format(
+                ticket=dup.ticket, category=dup.category_label, state=dup.state_label,
+                text=_short(dup.text)))
+    return _file(ctx, h, draft)
+
+
+def _file(ctx: Context, h: Household, draft: dict[str, Any]) -> Reply:
+    c = file_complaint(ctx.session, h, ctx.openid, draft["content"], draft["category"], ctx.now,
+                       ctx.settings.community.tz, photos=draft["photos"],
+                       location=draft["location"])
+    ctx.dialog.set("complaint.filed", ticket=c.ticket)
+    return Reply(TEXTS["filed"].format(ticket=c.ticket, category=c.category_label))
 
 
 def register(d: Dispatcher) -> None:
-    """Adds this family's intents, states and events."""
+    complaints_resident.register(d)
+    complaints_staff.register(d)
+    d.menu_item(10, TEXTS["menu_new"], "complaint.new")
+    d.menu_item(20, TEXTS["menu_status"], "complaint.status")
+
+    @d.intent("complaint.new")
+    def new(ctx: Context, inbound: Inbound) -> Reply:
+        slots = ctx.slots
+        content = (slots.get("content") or "").strip()
+        if not content:
+            ctx.dialog.set("complaint.ask_content")
+            return Reply(TEXTS["ask_content"])
+        return start_filing(ctx, {"content": content, "category": slots.get("category") or "other",
+                                  "photos": [], "location": None})
+
+    @d.state("complaint.ask_content")
+    def ask_content(ctx: Context, inbound: Inbound) -> Reply | None:
+        u = ctx.understanding
+        if u is not None and u.canonical and u.intent not in ("complaint.new", "unknown"):
+            return None    # a command: the resident moved on
+        slots = ctx.slots
+        content = (slots.get("content") or inbound.text or "").strip()
+        if not content or (u is not None and u.intent == "complaint.new" and not slots.get("content")):
+            return Reply(TEXTS["ask_content"])
+        draft = {**_draft(ctx), "content": content, "category": slots.get("category") or "other"}
+        return start_filing(ctx, draft)
+
+    @d.state("complaint.bind_first")
+    def bind_first(ctx: Context, inbound: Inbound) -> Reply | None:
+        draft = _draft(ctx)
+        if YES.match((inbound.text or "").strip()):
+            if household_of(ctx) is None:
+                key = "bind_pending" if ctx.resident.status == "pending" else "bind_still"
+                return Reply(TEXTS[key].format(content=_short(draft["content"], 60)))
+            return start_filing(ctx, draft)
+        u = ctx.understanding
+        if u is None or u.intent == "complaint.new":
+            return None    # written again: filed afresh
+        reply = d.run_understood(ctx, u)     # e.g. 绑定 …: keep the draft through it
+        if ctx.dialog.state == "bind.ask":    # binding step by step: the draft rides along
+            ctx.dialog.set("bind.ask", **{**ctx.dialog.data, "complaint_draft": draft})
+        return _after_binding(ctx, draft, reply)
+
+    inner = d.states.get("bind.ask")
+    if inner is not None:
+        def bind_ask(ctx: Context, inbound: Inbound) -> Reply | None:
+            """The binding family's step-by-step dialog, carrying a kept request along."""
+            draft = ctx.dialog.data.get("complaint_draft")
+            reply = inner(ctx, inbound)
+            return _after_binding(ctx, draft, reply) if draft and reply is not None else reply
+        d.states["bind.ask"] = bind_ask
+
+    @d.state("complaint.duplicate")
+    def duplicate(ctx: Context, inbound: Inbound) -> Reply | None:
+        text = (inbound.text or "").strip()
+        draft = _draft(ctx)
+        h = household_of(ctx)
+        if h is None:
+            return None
+        if YES.match(text):
+            c = by_ticket(ctx.session, ctx.dialog.data.get("ticket", ""))
+            if c is not None and c.state in OPEN_STATES:
+                ctx.dialog.clear()
+                new = follow(ctx.session, c, ctx.openid, h.id, ctx.now)
+                if draft["photos"] or draft["location"]:
+                    c.photos = [*c.photos, *draft["photos"]]
+                    c.location = c.location or draft["location"]
+                key = "followed" if new else (
+                    "already_filed" if c.openid == ctx.openid else "already_following")
+                return Reply(TEXTS[key].format(ticket=c.ticket))
+            return _file(ctx, h, draft)     # closed meanwhile: a new ticket after all
+        if NO.match(text):
+            return _file(ctx, h, draft)
+        return None
+
+    @d.state("complaint.filed")
+    def filed(ctx: Context, inbound: Inbound) -> Reply | None:
+        if (inbound.text or "").strip() not in ("2", "二", "换个类别", "换类别"):
+            return None
+        ticket = ctx.dialog.data.get("ticket", "")
+        ctx.dialog.set("complaint.category", ticket=ticket)
+        choices = "\n".join(f"{i}. {CATEGORIES[k]}" for i, k in enumerate(CATEGORY_KEYS, 1))
+        return Reply(TEXTS["pick_category"].format(choices=choices))
+
+    @d.state("complaint.category")
+    def pick_category(ctx: Context, inbound: Inbound) -> Reply | None:
+        text = (inbound.text or "").strip()
+        c = by_ticket(ctx.session, ctx.dialog.data.get("ticket", ""))
+        if c is None or c.openid != ctx.openid:
+            return None
+        key = next((k for k, v in CATEGORIES.items() if v == text or v[:2] == text), None)
+        if text.isdigit() and 1 <= int(text) <= len(CATEGORY_KEYS):
+            key = CATEGORY_KEYS[int(text) - 1]
+        if key is None:
+            return None
+        ctx.dialog.set("complaint.filed", ticket=c.ticket)
+        if c.state != "submitted":       # staff already took it as it was
+            return Reply(TEXTS["category_unchanged"].format(ticket=c.ticket, category=c.category_label))
+        c.category = key
+        return Reply(TEXTS["category_changed"].format(ticket=c.ticket, category=c.category_label))
+
+    @d.on_media("image")
+    def image(ctx: Context, inbound: Inbound) -> Reply:
+        photo = {"media_id": inbound.media_id, "url": inbound.pic_url}
+        return _attach(ctx, photos=[photo])
+
+    @d.on_media("location")
+    def location(ctx: Context, inbound: Inbound) -> Reply:
+        loc = inbound.location
+        where = {"lat": loc.latitude, "lng": loc.longitude, "label": loc.label} if loc else None
+        return _attach(ctx, location=where)
+
+
+def _after_binding(ctx: Context, draft: dict[str, Any], reply: Reply) -> Reply:
+    """Once the binding dialog is over, keep the request and offer to file it."""
+    if ctx.dialog.state is not None:
+        return reply
+    ctx.dialog.set("complaint.bind_first", **draft)
+    if household_of(ctx) is None or not reply.text:
+        return reply
+    return Reply(reply.text + TEXTS["bind_then_file"].format(content=_short(draft["content"], 60)))
+
+
+def _attach(ctx: Context, photos: list[dict[str, str]] | None = None,
+            location: dict[str, Any] | None = None) -> Reply:
+    """Attach to the request being filed or just filed, or start filing with it."""
+    kind = "photo" if photos else "location"
+    if ctx.dialog.state in FILING:
+        draft = _draft(ctx)
+        draft["photos"] += photos or []
+        draft["location"] = location or draft["location"]
+        ctx.dialog.set(ctx.dialog.state, **{**ctx.dialog.data, **draft})
+        if ctx.dialog.state == "complaint.ask_content":
+            return Reply(TEXTS[f"{kind}_first"])
+        return Reply(TEXTS["media_kept_" + ctx.dialog.state.split(".")[1]])
+    c = recent_of(ctx.session, ctx.openid, ctx.now, ATTACH_MINUTES)
+    if c is not None and c.state in OPEN_STATES:
+        if photos:
+            c.photos = [*c.photos, *photos]
+        if location:
+            c.location = location
+        return Reply(TEXTS[f"{kind}_added"].format(ticket=c.ticket))
+    ctx.dialog.set("complaint.ask_content", content="", category="other", photos=photos or [],
+                   location=location)
+    return Reply(TEXTS[f"{kind}_first"])

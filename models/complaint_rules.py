@@ -30,6 +30,7 @@ from models.complaints import (
     Complaint,
     ComplaintEvent,
     ComplaintFollower,
+    HotCluster,
     audience,
     follow,
     next_ticket,
@@ -67,9 +68,22 @@ PUSH_TEXTS = {
     IN_PROGRESS: "您反映的问题（{ticket}）正在处理中{note}。查看进展：回复“查询 {ticket}”",
     RESOLVED: "您反映的问题（{ticket}）已办结{note}。\n请为办理结果打分：回复“评价 {ticket} 5”"
               "（1-5分，5分最满意）\n如果还没解决，请回复“没修好”",
-    CLOSED: "您反映的问题（{ticket}）已评价归档，谢谢您的参与。",
+    CLOSED: "您反映的问题（{ticket}）已归档{note}。谢谢您的参与，有新情况请再反映。",
     REJECTED: "您反映的问题（{ticket}）不予受理{note}。如有疑问，可以再次反映或回复“帮助”。",
     MERGED: "您反映的问题（{ticket}）与 {other} 是同一问题，已合并办理，进展会继续通知您。",
+}
+
+# What the scheduled jobs (notices/complaint_jobs.py) send to staff and residents.
+JOB_TEXTS = {
+    "staff_remind": "【待受理提醒】{ticket} {category}（{place}）提交已超过 {hours} 小时还没受理：\n“{text}”\n"
+                    "回复“受理 {ticket}”受理。",
+    "staff_escalate": "【诉求超期】{ticket} {category}（{place}）提交已超过 {days} 天还没办结，"
+                      "现在是“{state}”{assignee}：\n“{text}”",
+    "ask_rating": "您反映的问题（{ticket}）办结一天了，效果怎么样？\n请回复“评价 {ticket} 5”打分（1-5分，5分最满意）；"
+                  "没解决请回复“没修好”。",
+    "cluster_found": "【热点问题】{place} 近 {days} 天有 {n} 户反映“{category}”问题（{tickets}）。\n"
+                     "可以召开恳谈会一起商量（一事一议一决）：在电脑端执行 flask complaints cluster-meeting {cluster} "
+                     "--at \"时间\" --place \"地点\"。",
 }
 
 Push = Callable[[str, str, str], None]    # (openid, text, notice_key)
@@ -198,3 +212,29 @@ def committee_heads(session: Session) -> list[Staff]:
     return list(session.scalars(select(Staff).where(
         Staff.active.is_(True), Staff.openid.is_not(None), Staff.role == "居委会")
         .order_by(Staff.id)))
+
+
+def cluster_meeting(session: Session, cluster_id: int, *, starts_at: datetime, place: str,
+                    now: datetime, title: str | None = None, meeting_type: str = "恳谈会",
+                    created_by: str = "") -> object:
+    """Turn a hot cluster into an invitation meeting for its reporting households."""
+    from models.community import BUILDING, Place, Scope
+    from models.meetings import create_invitation_meeting
+
+    cluster = session.get(HotCluster, cluster_id, with_for_update=True)
+    if cluster is None:
+        raise ValueError(f"没有编号为 {cluster_id} 的热点问题")
+    if cluster.meeting_id is not None:
+        raise ValueError(f"热点问题 {cluster_id} 已经转为会议 {cluster.meeting_id}")
+    members = list(session.scalars(select(Complaint).where(Complaint.cluster_id == cluster.id)
+                                   .order_by(Complaint.id)))
+    building = session.get(Place, cluster.building_id)
+    label = building.label if building else ""
+    category = CATEGORIES.get(cluster.category, "其他")
+    meeting = create_invitation_meeting(
+        session, title=title or f"{label}{category}问题{meeting_type}", meeting_type=meeting_type,
+        starts_at=starts_at, place=place, household_ids=[c.household_id for c in members],
+        now=now, agenda="一事一议一决：" + "；".join(f"{c.ticket} {c.text[:30]}" for c in members[:10]),
+        scope=Scope(BUILDING, cluster.building_id, label), created_by=created_by)
+    cluster.meeting_id = meeting.id
+    return meeting

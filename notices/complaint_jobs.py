@@ -1,2 +1,181 @@
-"""Scheduled jobs: complaints (being built). Register with notices.jobs.job."""
+"""Scheduled jobs of requests (民情诉求): time limits, the rating ask, auto-close, hot issues.
+
+Each job is a function of (database state, now): a column stamped in the same transaction
+as the push (accept_reminded_at, escalated_at, asked_rating_at, notified_at) and the
+delivery's unique notice key make a second run at the same clock do nothing new."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.community import Place
+from models.complaint_rules import (
+    ACCEPT_HOURS,
+    AUTO_CLOSE_DAYS,
+    CLUSTER_DAYS,
+    CLUSTER_HOUSEHOLDS,
+    JOB_TEXTS,
+    RATING_ASK_HOURS,
+    RESOLVE_DAYS,
+    SYSTEM,
+    committee_heads,
+    responsible_staff,
+    transition,
+)
+from models.complaints import (
+    CLOSED,
+    MERGED,
+    OPEN_STATES,
+    REJECTED,
+    RESOLVED,
+    SUBMITTED,
+    Complaint,
+    HotCluster,
+)
+from models.db import transaction
+from models.people import Staff
+from notices import deliver
+from notices.jobs import JobEnv, job
+
+BATCH = 200
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _place(s: Session, building_id: int) -> str:
+    p = s.get(Place, building_id)
+    return p.label if p else ""
+
+
+def _push(s: Session, now: datetime, kind: str = "ticket"):  # type: ignore[no-untyped-def]
+    def push(openid: str, text: str, key: str) -> None:
+        deliver.enqueue(s, openid, text, notice_key=key, kind=kind, now=now)
+    return push
+
+
+@job("complaints.sla", order=30)
+def sla(env: JobEnv, now: datetime) -> int:
+    """Not accepted in ACCEPT_HOURS → remind once; not resolved in RESOLVE_DAYS → escalate once."""
+    done = 0
+    with transaction(env.factory) as s:
+        late = s.scalars(select(Complaint).where(
+            Complaint.state == SUBMITTED, Complaint.accept_due_at <= now,
+            Complaint.accept_reminded_at.is_(None)).order_by(Complaint.id).limit(BATCH)
+            .with_for_update(skip_locked=True)).all()
+        for c in late:
+            text = JOB_TEXTS["staff_remind"].format(
+                ticket=c.ticket, category=c.category_label, place=_place(s, c.building_id),
+                hours=ACCEPT_HOURS, text=_short(c.text))
+            for st in responsible_staff(s, c):
+                deliver.enqueue(s, st.openid or "", text, notice_key=f"ticket:{c.id}:remind",
+                                kind="ticket_staff", now=now)
+            c.accept_reminded_at = now
+            done += 1
+        overdue = s.scalars(select(Complaint).where(
+            Complaint.state.in_(OPEN_STATES), Complaint.resolve_due_at <= now,
+            Complaint.escalated_at.is_(None)).order_by(Complaint.id).limit(BATCH)
+            .with_for_update(skip_locked=True)).all()
+        for c in overdue:
+            assignee = s.get(Staff, c.assignee_id) if c.assignee_id else None
+            text = JOB_TEXTS["staff_escalate"].format(
+                ticket=c.ticket, category=c.category_label, place=_place(s, c.building_id),
+                days=RESOLVE_DAYS, state=c.state_label,
+                assignee=f"，经办：{assignee.name}" if assignee else "，还没有经办人",
+                text=_short(c.text))
+            for st in committee_heads(s) or responsible_staff(s, c):
+                deliver.enqueue(s, st.openid or "", text,
+                                notice_key=f"ticket:{c.id}:escalate:{c.reopened}",
+                                kind="ticket_staff", now=now)
+            c.escalated_at = now
+            done += 1
+    return done
+
+
+@job("complaints.ask_rating", order=32)
+def ask_rating(env: JobEnv, now: datetime) -> int:
+    """A request resolved RATING_ASK_HOURS ago and still unrated: ask its resident once."""
+    done = 0
+    with transaction(env.factory) as s:
+        rows = s.scalars(select(Complaint).where(
+            Complaint.state == RESOLVED, Complaint.asked_rating_at.is_(None),
+            Complaint.resolved_at <= now - timedelta(hours=RATING_ASK_HOURS),
+            Complaint.resolved_at > now - timedelta(days=AUTO_CLOSE_DAYS))
+            .order_by(Complaint.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        for c in rows:
+            deliver.enqueue(s, c.openid, JOB_TEXTS["ask_rating"].format(ticket=c.ticket),
+                            notice_key=f"ticket:{c.id}:ask-rating:{c.reopened}", kind="ticket",
+                            now=now)
+            c.asked_rating_at = now
+            done += 1
+    return done
+
+
+@job("complaints.auto_close", order=34)
+def auto_close(env: JobEnv, now: datetime) -> int:
+    """Resolved AUTO_CLOSE_DAYS ago and never rated: closed, and the resident told."""
+    done = 0
+    with transaction(env.factory) as s:
+        rows = s.scalars(select(Complaint).where(
+            Complaint.state == RESOLVED, Complaint.rating.is_(None),
+            Complaint.resolved_at <= now - timedelta(days=AUTO_CLOSE_DAYS))
+            .order_by(Complaint.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        for c in rows:
+            transition(s, c, CLOSED, SYSTEM, f"{AUTO_CLOSE_DAYS}天未评价，自动归档", now, _push(s, now))
+            done += 1
+    return done
+
+
+@job("complaints.clusters", order=36)
+def clusters(env: JobEnv, now: datetime) -> int:
+    """一事一议一决: ≥ CLUSTER_HOUSEHOLDS households, one category, one building, in
+    CLUSTER_DAYS → one HotCluster linking the requests; staff are told once per cluster."""
+    since = now - timedelta(days=CLUSTER_DAYS)
+    found = 0
+    with transaction(env.factory) as s:
+        groups = s.execute(select(Complaint.building_id, Complaint.category,
+                                  func.count(func.distinct(Complaint.household_id)))
+                           .where(Complaint.created_at >= since,
+                                  Complaint.state.not_in((REJECTED, MERGED)))
+                           .group_by(Complaint.building_id, Complaint.category)
+                           .having(func.count(func.distinct(Complaint.household_id))
+                                   >= CLUSTER_HOUSEHOLDS)).all()
+        for building_id, category, _n in groups:
+            found += _cluster(s, building_id, category, since, now)
+    return found
+
+
+def _cluster(s: Session, building_id: int, category: str, since: datetime, now: datetime) -> int:
+    members = list(s.scalars(select(Complaint).where(
+        Complaint.building_id == building_id, Complaint.category == category,
+        Complaint.created_at >= since, Complaint.state.not_in((REJECTED, MERGED)))
+        .order_by(Complaint.id)))
+    # An open cluster of this kind (no meeting yet, recent) takes the new requests.
+    cluster = s.scalars(select(HotCluster).where(
+        HotCluster.building_id == building_id, HotCluster.category == category,
+        HotCluster.meeting_id.is_(None), HotCluster.created_at >= since)
+        .order_by(HotCluster.id.desc()).with_for_update()).first()
+    new = cluster is None
+    if cluster is None:
+        cluster = HotCluster(community_id=members[0].community_id, category=category,
+                             building_id=building_id, created_at=now)
+        s.add(cluster)
+        s.flush()
+    for c in members:
+        if c.cluster_id is None:
+            c.cluster_id = cluster.id
+    linked = [c for c in members if c.cluster_id == cluster.id]
+    cluster.households = len({c.household_id for c in linked})
+    if cluster.notified_at is None:
+        text = JOB_TEXTS["cluster_found"].format(
+            place=_place(s, building_id), days=CLUSTER_DAYS, n=cluster.households,
+            category=linked[0].category_label, cluster=cluster.id,
+            tickets="、".join(c.ticket for c in linked[:6]) + ("等" if len(linked) > 6 else ""))
+        for st in committee_heads(s) or responsible_staff(s, linked[0]):
+            deliver.enqueue(s, st.openid or "", text, notice_key=f"cluster:{cluster.id}",
+                            kind="ticket_staff", now=now)
+        cluster.notified_at = now
+    return 1 if new else 0

@@ -1,0 +1,207 @@
+"""Requests (民情诉求), the resident's side after filing: 我的诉求, 查询 编号, 评价, 没修好."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import or_, select
+
+from bot.context import Context
+from bot.dispatch import Dispatcher
+from bot.inbound import Inbound
+from bot.reply import Reply
+from handlers.common import household_of, local, require_household, staff_of
+from handlers.complaint_texts import SATISFIED_WORDS, TEXTS
+from models.complaint_rules import Actor, responsible_staff, transition
+from models.complaints import (
+    CLOSED,
+    IN_PROGRESS,
+    RESOLVED,
+    STATE_LABELS,
+    Complaint,
+    ComplaintEvent,
+    ComplaintFollower,
+    by_ticket,
+    visible_to,
+)
+from models.people import Staff
+
+LIST_LIMIT = 5
+YES = re.compile(r"^(1|一|确认|确定|是|是的|对|好|好的|嗯)[。.!！]*$")
+NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了)[。.!！]*$")
+
+
+def _short(text: str, n: int = 24) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _mine(ctx: Context, household_id: int) -> list[Complaint]:
+    followed = select(ComplaintFollower.complaint_id).where(
+        ComplaintFollower.household_id == household_id)
+    return list(ctx.session.scalars(select(Complaint).where(or_(
+        Complaint.household_id == household_id, Complaint.id.in_(followed)))
+        .order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(LIST_LIMIT)))
+
+
+def _latest_resolved(ctx: Context, household_id: int) -> Complaint | None:
+    return ctx.session.scalars(select(Complaint).where(
+        Complaint.household_id == household_id, Complaint.state == RESOLVED)
+        .order_by(Complaint.resolved_at.desc(), Complaint.id.desc())).first()
+
+
+def _target(ctx: Context) -> Complaint | None:
+    """The request a rating or a reopening is about: the named one, else the latest resolved."""
+    h = household_of(ctx)
+    if h is None:
+        return None
+    ticket = ctx.slots.get("ticket")
+    if ticket:
+        c = by_ticket(ctx.session, ticket)
+        return c if c is not None and c.household_id == h.id else None
+    return _latest_resolved(ctx, h.id)
+
+
+def detail(ctx: Context, c: Complaint) -> str:
+    events = ctx.session.scalars(select(ComplaintEvent).where(
+        ComplaintEvent.complaint_id == c.id).order_by(ComplaintEvent.id)).all()
+    lines = []
+    for e in events[-5:]:
+        what = STATE_LABELS.get(e.to_state, e.to_state)
+        if e.from_state == RESOLVED and e.to_state == IN_PROGRESS:
+            what = "重新处理"
+        lines.append(TEXTS["detail_event"].format(at=local(ctx, e.at), what=what + (
+            f"：{e.note}" if e.note else "")))
+    assignee = ctx.session.get(Staff, c.assignee_id) if c.assignee_id else None
+    extra = TEXTS["detail_rate_hint"].format(ticket=c.ticket) if c.state == RESOLVED else ""
+    if c.rating:
+        extra = f"\n评价：{c.rating}分" + (f"（{c.rating_comment}）" if c.rating_comment else "")
+    return TEXTS["detail"].format(
+        ticket=c.ticket, category=c.category_label, state=c.state_label, text=_short(c.text, 80),
+        created=local(ctx, c.created_at), assignee=f"\n经办：{assignee.name}" if assignee else "",
+        extra="", timeline="\n".join(lines)) + extra
+
+
+def _score_of(ctx: Context) -> int | None:
+    score = ctx.slots.get("score")
+    if isinstance(score, int):
+        return score
+    text = ctx.inbound.text or ""
+    return next((s for word, s in SATISFIED_WORDS if word in text), None)
+
+
+def rate(ctx: Context, c: Complaint, score: int, comment: str | None) -> Reply:
+    if c.state == CLOSED and c.rating is not None:
+        return Reply(TEXTS["already_rated"].format(ticket=c.ticket))
+    if c.state != RESOLVED:
+        return Reply(TEXTS["not_resolved_yet"].format(ticket=c.ticket, state=c.state_label))
+    if not 1 <= score <= 5:
+        return Reply(TEXTS["bad_score"].format(ticket=c.ticket))
+    c.rating, c.rating_comment = score, (comment or None)
+    transition(ctx.session, c, CLOSED, Actor("resident", ctx.openid), f"评价 {score} 分", ctx.now)
+    ctx.dialog.clear()
+    return Reply(TEXTS["rated"].format(score=score, ticket=c.ticket))
+
+
+def _confirm(ctx: Context, intent: str, c: Complaint, what: str, **data: object) -> Reply | None:
+    """Free text that would close or reopen a request is confirmed first (typed commands
+    are not); done here rather than by the dispatcher so that "nothing to rate" is said
+    straight away instead of after a pointless question."""
+    u = ctx.understanding
+    if u is None or u.canonical:    # typed, or confirmed already (run_intent marks it canonical)
+        return None
+    ctx.dialog.set("complaint.confirm", intent=intent, ticket=c.ticket, **data)
+    return Reply(TEXTS["confirm"].format(what=what))
+
+
+def register(d: Dispatcher) -> None:
+    @d.intent("complaint.status")
+    def status(ctx: Context, inbound: Inbound) -> Reply:
+        ticket = ctx.slots.get("ticket")
+        if ticket and staff_of(ctx) is not None:
+            c = by_ticket(ctx.session, ticket)
+            return Reply(detail(ctx, c) if c else TEXTS["not_found"])
+        h = require_household(ctx)
+        if isinstance(h, Reply):
+            return h
+        if ticket:
+            c = by_ticket(ctx.session, ticket)
+            if c is None or not visible_to(ctx.session, c, h.id):
+                return Reply(TEXTS["not_found"])   # the same answer as for no such ticket
+            return Reply(detail(ctx, c))
+        rows = _mine(ctx, h.id)
+        if not rows:
+            return Reply(TEXTS["none_yet"])
+        lines = [TEXTS["my_list_head"].format(n=len(rows))]
+        lines += [TEXTS["my_list_line"].format(i=i, ticket=c.ticket, category=c.category_label,
+                                               state=c.state_label, text=_short(c.text))
+                  for i, c in enumerate(rows, 1)]
+        lines.append(TEXTS["my_list_foot"].format(ticket=rows[0].ticket))
+        return Reply("\n".join(lines))
+
+    @d.intent("complaint.rate")
+    def rate_intent(ctx: Context, inbound: Inbound) -> Reply:
+        h = require_household(ctx)
+        if isinstance(h, Reply):
+            return h
+        c = _target(ctx)
+        if c is None:
+            return Reply(TEXTS["not_found" if ctx.slots.get("ticket") else "nothing_to_rate"])
+        score = _score_of(ctx)
+        if score is None:
+            if c.state != RESOLVED:
+                return rate(ctx, c, 5, None)     # explains why it cannot be rated
+            ctx.dialog.set("complaint.rate_score", ticket=c.ticket,
+                           comment=ctx.slots.get("comment"))
+            return Reply(TEXTS["ask_score"].format(ticket=c.ticket))
+        if c.state == RESOLVED:
+            ask = _confirm(ctx, "complaint.rate", c, TEXTS["rate_describe"].format(
+                ticket=c.ticket, score=score), score=score, comment=ctx.slots.get("comment"))
+            if ask is not None:
+                return ask
+        return rate(ctx, c, score, ctx.slots.get("comment"))
+
+    @d.state("complaint.confirm")
+    def confirm(ctx: Context, inbound: Inbound) -> Reply | None:
+        text = (inbound.text or "").strip()
+        data = dict(ctx.dialog.data)
+        if NO.match(text):
+            ctx.dialog.clear()
+            return Reply(TEXTS["not_done"])
+        if not YES.match(text):
+            return None
+        ctx.dialog.clear()
+        slots = {"ticket": data["ticket"], "score": data.get("score"),
+                 "comment": data.get("comment"), "content": data.get("content")}
+        return d.run_intent(ctx, data["intent"], slots={k: v for k, v in slots.items() if v})
+
+    @d.state("complaint.rate_score")
+    def rate_score(ctx: Context, inbound: Inbound) -> Reply | None:
+        text = (inbound.text or "").strip().rstrip("分")
+        if not text.isdigit():
+            return None
+        c = by_ticket(ctx.session, ctx.dialog.data.get("ticket", ""))
+        h = household_of(ctx)
+        if c is None or h is None or c.household_id != h.id:
+            return None
+        return rate(ctx, c, int(text), ctx.dialog.data.get("comment"))
+
+    @d.intent("complaint.reopen")
+    def reopen(ctx: Context, inbound: Inbound) -> Reply:
+        h = require_household(ctx)
+        if isinstance(h, Reply):
+            return h
+        c = _target(ctx)
+        if c is None or c.state != RESOLVED:
+            return Reply(TEXTS["nothing_to_reopen"])
+        said = (ctx.slots.get("content") or inbound.text or "").strip()
+        ask = _confirm(ctx, "complaint.reopen", c,
+                       TEXTS["reopen_describe"].format(ticket=c.ticket), content=said)
+        if ask is not None:
+            return ask
+        event = transition(ctx.session, c, IN_PROGRESS, Actor("resident", ctx.openid),
+                           f"居民反映还没解决：{_short(said, 60)}", ctx.now)
+        text = TEXTS["staff_reopened"].format(ticket=c.ticket, category=c.category_label,
+                                              text=_short(said, 60))
+        for st in responsible_staff(ctx.session, c):
+            ctx.push(st.openid or "", text, notice_key=f"ticket:{c.id}:{event.id}:staff",
+                     kind="ticket_staff")
+        return Reply(TEXTS["reopened"].format(ticket=c.ticket))

@@ -1,0 +1,1 @@
+"""Requests (民情诉求): transcripts, the state graph, jobs, concurrency."""
