@@ -77,6 +77,8 @@ class MessageService:
                                        thread_name_prefix="linli-msg")
         self.before: list[Callable[[Inbound], None]] = []       # e.g. the sandbox's record
         self.limiter: Limiter = LocalLimiter()
+        self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
         self.observers: list[Callable[[Inbound, Outcome], None]] = []
 
     # Entry point of the webhook ----------------------------------------------------------
@@ -132,8 +134,18 @@ class MessageService:
         if late is not None and late.is_set() and outcome.reply is not None:
             self._reply_late(inbound, outcome.reply, now)
         if pushed:
-            self.pool.submit(self._send_quietly, pushed)
+            self._background(self._send_quietly, pushed)
         return outcome
+
+    def _background(self, fn: Callable[..., None], *args: object) -> None:
+        future = self.pool.submit(fn, *args)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
 
     def _process_with_retry(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         """A unique-key conflict means another worker handled this message (a duplicate) or
@@ -219,10 +231,15 @@ class MessageService:
             log.exception("sending deliveries %s failed; the delivery job will retry", ids)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
-        """Tests: wait until background sends queued so far are done."""
+        """Wait until every background send queued so far is done (tests, shutdown)."""
         deadline = time.monotonic() + timeout
-        marker = self.pool.submit(lambda: None)
-        marker.result(timeout=max(0.0, deadline - time.monotonic()))
+        while True:
+            with self._lock:
+                pending = list(self._pending)
+            if not pending:
+                return
+            for future in pending:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True)
