@@ -65,6 +65,9 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
     from handlers import register_all
     from notices import alljobs  # noqa: F401 - registers every scheduled job
 
+    from models import complaint_rules
+    complaint_rules.configure(settings.complaints)
+
     nlu = get_nlu()
     if settings.nlu.warm_on_start:
         nlu.warm()

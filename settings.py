@@ -101,6 +101,18 @@ class DialogSettings:
 
 
 @dataclass(frozen=True)
+class ComplaintSettings:
+    accept_hours: int = 24
+    resolve_days: int = 7
+    rating_ask_hours: int = 24
+    auto_close_days: int = 7
+    duplicate_days: int = 30
+    attach_minutes: int = 10
+    cluster_households: int = 5
+    cluster_days: int = 7
+
+
+@dataclass(frozen=True)
 class NluSettings:
     warm_on_start: bool = True
 
@@ -116,6 +128,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     dialog: DialogSettings = field(default_factory=DialogSettings)
     nlu: NluSettings = field(default_factory=NluSettings)
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     source: str = ""
 
     @property

@@ -17,7 +17,8 @@ from handlers import complaints_resident, complaints_staff
 from handlers.common import household_of
 from handlers.complaint_texts import TEXTS
 from models.community import Household
-from models.complaint_rules import ATTACH_MINUTES, file_complaint, find_duplicate
+from models import complaint_rules as rules
+from models.complaint_rules import file_complaint, find_duplicate
 from models.complaints import CATEGORIES, OPEN_STATES, by_ticket, follow, recent_of
 
 YES = re.compile(r"^(1|一|是|是的|对|对的|好|好的|确认|提交)[。.!！]*$")
@@ -198,7 +199,7 @@ def _attach(ctx: Context, photos: list[dict[str, str]] | None = None,
         if ctx.dialog.state == "complaint.ask_content":
             return Reply(TEXTS[f"{kind}_first"])
         return Reply(TEXTS["media_kept_" + ctx.dialog.state.split(".")[1]])
-    c = recent_of(ctx.session, ctx.openid, ctx.now, ATTACH_MINUTES)
+    c = recent_of(ctx.session, ctx.openid, ctx.now, rules.ATTACH_MINUTES)
     if c is not None and c.state in OPEN_STATES:
         if photos:
             c.photos = [*c.photos, *photos]

@@ -46,6 +46,20 @@ ATTACH_MINUTES = 10        # photos / location this soon after filing attach to 
 CLUSTER_HOUSEHOLDS = 5     # 一事一议一决: this many households …
 CLUSTER_DAYS = 7           # … within this many days, same category and building
 
+
+def configure(limits: object) -> None:
+    """Take the time limits from the `complaints` settings section (config.yaml)."""
+    global ACCEPT_HOURS, RESOLVE_DAYS, RATING_ASK_HOURS, AUTO_CLOSE_DAYS, DUPLICATE_DAYS
+    global ATTACH_MINUTES, CLUSTER_HOUSEHOLDS, CLUSTER_DAYS
+    ACCEPT_HOURS = limits.accept_hours  # type: ignore[attr-defined]
+    RESOLVE_DAYS = limits.resolve_days  # type: ignore[attr-defined]
+    RATING_ASK_HOURS = limits.rating_ask_hours  # type: ignore[attr-defined]
+    AUTO_CLOSE_DAYS = limits.auto_close_days  # type: ignore[attr-defined]
+    DUPLICATE_DAYS = limits.duplicate_days  # type: ignore[attr-defined]
+    ATTACH_MINUTES = limits.attach_minutes  # type: ignore[attr-defined]
+    CLUSTER_HOUSEHOLDS = limits.cluster_households  # type: ignore[attr-defined]
+    CLUSTER_DAYS = limits.cluster_days  # type: ignore[attr-defined]
+
 # The state graph: from-state → the states it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
     SUBMITTED: frozenset({ACCEPTED, REJECTED, MERGED}),

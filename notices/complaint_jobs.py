@@ -10,15 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models import complaint_rules as rules
 from models.community import Place
 from models.complaint_rules import (
-    ACCEPT_HOURS,
-    AUTO_CLOSE_DAYS,
-    CLUSTER_DAYS,
-    CLUSTER_HOUSEHOLDS,
     JOB_TEXTS,
-    RATING_ASK_HOURS,
-    RESOLVE_DAYS,
     SYSTEM,
     committee_heads,
     responsible_staff,
@@ -69,7 +64,7 @@ def sla(env: JobEnv, now: datetime) -> int:
         for c in late:
             text = JOB_TEXTS["staff_remind"].format(
                 ticket=c.ticket, category=c.category_label, place=_place(s, c.building_id),
-                hours=ACCEPT_HOURS, text=_short(c.text))
+                hours=rules.ACCEPT_HOURS, text=_short(c.text))
             for st in responsible_staff(s, c):
                 deliver.enqueue(s, st.openid or "", text, notice_key=f"ticket:{c.id}:remind",
                                 kind="ticket_staff", now=now)
@@ -83,7 +78,7 @@ def sla(env: JobEnv, now: datetime) -> int:
             assignee = s.get(Staff, c.assignee_id) if c.assignee_id else None
             text = JOB_TEXTS["staff_escalate"].format(
                 ticket=c.ticket, category=c.category_label, place=_place(s, c.building_id),
-                days=RESOLVE_DAYS, state=c.state_label,
+                days=rules.RESOLVE_DAYS, state=c.state_label,
                 assignee=f"，经办：{assignee.name}" if assignee else "，还没有经办人",
                 text=_short(c.text))
             for st in committee_heads(s) or responsible_staff(s, c):
@@ -102,8 +97,8 @@ def ask_rating(env: JobEnv, now: datetime) -> int:
     with transaction(env.factory) as s:
         rows = s.scalars(select(Complaint).where(
             Complaint.state == RESOLVED, Complaint.asked_rating_at.is_(None),
-            Complaint.resolved_at <= now - timedelta(hours=RATING_ASK_HOURS),
-            Complaint.resolved_at > now - timedelta(days=AUTO_CLOSE_DAYS))
+            Complaint.resolved_at <= now - timedelta(hours=rules.RATING_ASK_HOURS),
+            Complaint.resolved_at > now - timedelta(days=rules.AUTO_CLOSE_DAYS))
             .order_by(Complaint.id).limit(BATCH).with_for_update(skip_locked=True)).all()
         for c in rows:
             deliver.enqueue(s, c.openid, JOB_TEXTS["ask_rating"].format(ticket=c.ticket),
@@ -121,10 +116,10 @@ def auto_close(env: JobEnv, now: datetime) -> int:
     with transaction(env.factory) as s:
         rows = s.scalars(select(Complaint).where(
             Complaint.state == RESOLVED, Complaint.rating.is_(None),
-            Complaint.resolved_at <= now - timedelta(days=AUTO_CLOSE_DAYS))
+            Complaint.resolved_at <= now - timedelta(days=rules.AUTO_CLOSE_DAYS))
             .order_by(Complaint.id).limit(BATCH).with_for_update(skip_locked=True)).all()
         for c in rows:
-            transition(s, c, CLOSED, SYSTEM, f"{AUTO_CLOSE_DAYS}天未评价，自动归档", now, _push(s, now))
+            transition(s, c, CLOSED, SYSTEM, f"{rules.AUTO_CLOSE_DAYS}天未评价，自动归档", now, _push(s, now))
             done += 1
     return done
 
@@ -133,7 +128,7 @@ def auto_close(env: JobEnv, now: datetime) -> int:
 def clusters(env: JobEnv, now: datetime) -> int:
     """一事一议一决: ≥ CLUSTER_HOUSEHOLDS households, one category, one building, in
     CLUSTER_DAYS → one HotCluster linking the requests; staff are told once per cluster."""
-    since = now - timedelta(days=CLUSTER_DAYS)
+    since = now - timedelta(days=rules.CLUSTER_DAYS)
     found = 0
     with transaction(env.factory) as s:
         groups = s.execute(select(Complaint.building_id, Complaint.category,
@@ -142,7 +137,7 @@ def clusters(env: JobEnv, now: datetime) -> int:
                                   Complaint.state.not_in((REJECTED, MERGED)))
                            .group_by(Complaint.building_id, Complaint.category)
                            .having(func.count(func.distinct(Complaint.household_id))
-                                   >= CLUSTER_HOUSEHOLDS)).all()
+                                   >= rules.CLUSTER_HOUSEHOLDS)).all()
         for building_id, category, _n in groups:
             found += _cluster(s, building_id, category, since, now)
     return found
@@ -171,7 +166,7 @@ def _cluster(s: Session, building_id: int, category: str, since: datetime, now: 
     cluster.households = len({c.household_id for c in linked})
     if cluster.notified_at is None:
         text = JOB_TEXTS["cluster_found"].format(
-            place=_place(s, building_id), days=CLUSTER_DAYS, n=cluster.households,
+            place=_place(s, building_id), days=rules.CLUSTER_DAYS, n=cluster.households,
             category=linked[0].category_label, cluster=cluster.id,
             tickets="、".join(c.ticket for c in linked[:6]) + ("等" if len(linked) > 6 else ""))
         for st in committee_heads(s) or responsible_staff(s, linked[0]):
