@@ -1,8 +1,144 @@
-"""flask commands: bulletins (being built)."""
+"""`flask bulletin publish|list|cancel`: bulletins from the operator's terminal."""
 from __future__ import annotations
 
+import sys
+import time
+from collections import Counter
+
+import click
 from flask import Flask
+from sqlalchemy import select, update
+
+from cli.common import linli, parse_local
+from models.address import AddressError, parse_address
+from models.bulletins import CANCELLED, SCHEDULED, TOPICS, Bulletin
+from models.community import Place, Scope, community_scope, find_scope
+from models.db import transaction
+from notices import bulletin_jobs
+
+WHOLE = ("", "全社区", "community", "all", "社区")
+
+
+def resolve_scope(text: str) -> Scope:
+    """全社区, a scope key (unit:7) or an address (3号楼, 3号楼2单元, 黄巷新村)."""
+    parts = linli()
+    with parts.factory() as s:
+        if text.strip() in WHOLE:
+            scope = community_scope(s)
+            if scope is None:
+                raise click.BadParameter("no community yet: import the roster first", param_hint="--scope")
+            return scope
+        if ":" in text:
+            try:
+                scope = Scope.from_key(text.strip())
+            except ValueError:
+                raise click.BadParameter(f"{text!r} is not a scope key like unit:7",
+                                         param_hint="--scope") from None
+            if scope.kind in ("point", "building", "unit"):
+                place = s.get(Place, scope.id)
+                if place is None:
+                    raise click.BadParameter(f"no place with id {scope.id}", param_hint="--scope")
+                return Scope(scope.kind, scope.id, place.label)
+            return scope
+        try:
+            found = find_scope(s, parse_address(text))
+        except AddressError as exc:
+            raise click.BadParameter(f"{text!r}: {exc}", param_hint="--scope") from None
+        if found is None:
+            raise click.BadParameter(f"{text!r} names no place of the roster (or more than one)",
+                                     param_hint="--scope")
+        return found
+
+
+class _Progress:
+    """Progress of a fan-out on stderr: a line every 5 % (and at the end)."""
+
+    def __init__(self) -> None:
+        self.last = -1
+        self.t0 = time.perf_counter()
+
+    def __call__(self, done: int, total: int, counts: Counter[str]) -> None:
+        step = max(1, total // 20)
+        if done != total and done // step == self.last:
+            return
+        self.last = done // step
+        shown = " ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "skipped")
+        click.echo(f"  sending {done}/{total} ({time.perf_counter() - self.t0:.1f}s) {shown}",
+                   err=True)
+        sys.stderr.flush()
 
 
 def register(app: Flask) -> None:
-    """Adds this family's commands."""
+    @app.cli.group("bulletin")
+    def bulletin() -> None:
+        """Bulletins (社区动态)."""
+
+    @bulletin.command("publish")
+    @click.option("--scope", "scope_text", default="全社区", show_default=True,
+                  help="全社区, a place (3号楼 / 3号楼2单元) or a scope key (unit:7)")
+    @click.option("--topic", required=True, type=click.Choice(TOPICS))
+    @click.option("--title", required=True)
+    @click.option("--body", required=True)
+    @click.option("--at", "at_text", help='publish later: "YYYY-MM-DD HH:MM" (community time)')
+    @click.option("--cron", help='recurring, e.g. "0 9 * * 1" (community time)')
+    @click.option("--urgent", is_flag=True, help="ignore quiet hours (22:00–07:00)")
+    @click.option("--mass", is_flag=True,
+                  help="also as a mass message (rare, community-wide; 4 a month per person)")
+    @click.option("--by", "created_by", default="cli", help="who publishes it")
+    @click.option("--now", "now_text", help='the clock, "YYYY-MM-DD HH:MM" (tests, replays)')
+    def publish_cmd(scope_text: str, topic: str, title: str, body: str, at_text: str | None,
+                    cron: str | None, urgent: bool, mass: bool, created_by: str,
+                    now_text: str | None) -> None:
+        """Publish a bulletin now, later (--at) or on a schedule (--cron); prints its id."""
+        parts = linli()
+        now = parse_local(now_text)
+        at = parse_local(at_text, "--at") if at_text else None
+        scope = resolve_scope(scope_text)
+        try:
+            with transaction(parts.factory) as s:
+                b = bulletin_jobs.create(s, title=title, body=body, topic=topic, scope=scope,
+                                         now=now, publish_at=at, cron=cron, urgent=urgent,
+                                         mass=mass, created_by=created_by,
+                                         tz=parts.settings.community.tz)
+        except bulletin_jobs.BulletinError as exc:
+            field, _, why = str(exc).partition(": ")
+            raise click.BadParameter(why, param_hint=f"--{field}") from None
+        click.echo(b.id)
+        if b.next_run_at is not None and b.next_run_at > now:
+            when = b.next_run_at.astimezone(parts.settings.community.tz)
+            click.echo(f"scheduled: {'first run' if cron else 'publishes'} at {when:%Y-%m-%d %H:%M}"
+                       f" to {scope.label}")
+            return
+        click.echo(f"publishing to {scope.label} …", err=True)
+        done = bulletin_jobs.publish(parts.jobs, b.id, now, progress=_Progress())
+        if done is None:
+            raise click.ClickException(f"bulletin {b.id} was published by another process")
+        inst, counts = done
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to send"
+        click.echo(f"recipients {inst.recipients}: {shown}")
+
+    @bulletin.command("list")
+    @click.option("--limit", default=20, show_default=True)
+    def list_cmd(limit: int) -> None:
+        """Recent bulletins: id, state, topic, scope, title."""
+        tz = linli().settings.community.tz
+        with linli().factory() as s:
+            rows = s.scalars(select(Bulletin).order_by(Bulletin.id.desc()).limit(limit))
+            for b in rows:
+                when = (b.published_at or b.next_run_at or b.publish_at).astimezone(tz)
+                extra = f" cron={b.cron}" if b.cron else ""
+                extra += f" run of {b.parent_id}" if b.parent_id else ""
+                click.echo(f"{b.id}\t{b.state}\t{when:%Y-%m-%d %H:%M}\t{b.topic}\t{b.scope_label}"
+                           f"\t{b.title}\t{b.recipients} recipients{extra}")
+
+    @bulletin.command("cancel")
+    @click.argument("bulletin_id", type=int)
+    def cancel_cmd(bulletin_id: int) -> None:
+        """Cancel a scheduled (or recurring) bulletin before it goes out."""
+        with transaction(linli().factory) as s:
+            n = s.execute(update(Bulletin).where(Bulletin.id == bulletin_id,
+                                                 Bulletin.state == SCHEDULED)
+                          .values(state=CANCELLED, next_run_at=None)).rowcount
+        if not n:
+            raise click.ClickException(f"bulletin {bulletin_id} is not scheduled (see `flask bulletin list`)")
+        click.echo(f"bulletin {bulletin_id} cancelled")

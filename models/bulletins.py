@@ -98,6 +98,12 @@ def set_subscription(session: Session, openid: str, topics: list[str], on: bool,
     session.flush()
 
 
+def notice_keys(session: Session, topics: list[str]) -> list[str]:
+    """The notice keys of every published bulletin of these topics."""
+    return [f"bulletin:{i}" for i in session.scalars(select(Bulletin.id).where(
+        Bulletin.state == PUBLISHED, Bulletin.topic.in_(topics)))]
+
+
 def visible_to(session: Session, household: Household | None, community_id: int | None,
                openid: str, limit: int = 20) -> list[Bulletin]:
     """Recent published bulletins whose scope holds this household, topics not opted out."""

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 TOKEN_ERRORS = {40001, 40014, 42001}
 # Worth retrying later: system busy, frequency limits, rate limits, HTTP failures.
 TRANSIENT_ERRORS = {-1, 45009, 45011, 45033}
+POOL_SIZE = 32
 
 
 class WeChatApiError(Exception):
@@ -52,6 +53,10 @@ class WeChatApi:
         self.settings = settings
         self.base_url = settings.api_base_url
         self.http = requests.Session()
+        # Fan-outs call from many threads at once: keep a connection per thread.
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
         self.tokens = TokenStore(factory, settings.wechat.app_id, self._fetch_token)
         self.client = _Client(self)
         self.client._http = self.http  # one connection pool for token and calls
@@ -110,5 +115,6 @@ class WeChatApi:
         return self.call("post", "message/template/send", data=payload)
 
     def mass_send(self, openids: list[str], text: str) -> dict[str, Any]:
+        """A text mass message to a list of openids (WeChat: 2 to 10,000 of them)."""
         return self.call("post", "message/mass/send",
                          data={"touser": openids, "msgtype": "text", "text": {"content": text}})

@@ -37,6 +37,9 @@ class StandIn:
     always: dict[str, Any] = field(default_factory=dict)        # a fault on every call
     counts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Writes of this process one at a time (SQLite's busy handler sleeps in millisecond
+    # steps under contention), and the window check and its record as one step.
+    db_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, name: str) -> None:
         with self.lock:
@@ -114,10 +117,11 @@ def _authorised() -> Response | None:
     return None
 
 
-def _record(openid: str, api: str, body: dict[str, Any]) -> None:
+def _record(openid: str | list[str], api: str, body: dict[str, Any]) -> None:
     factory = current_app.extensions["linli"].factory
-    with transaction(factory) as s:
-        s.add(SandboxMessage(openid=openid, direction="push", api=api, body=body))
+    with _state().db_lock, transaction(factory) as s:
+        for one in [openid] if isinstance(openid, str) else openid:
+            s.add(SandboxMessage(openid=one, direction="push", api=api, body=body))
 
 
 def _payload() -> dict[str, Any] | None:
@@ -135,7 +139,7 @@ def custom_send() -> Response:
         return _err(44002, "empty post data")
     openid = str(data["touser"])
     factory = current_app.extensions["linli"].factory
-    with factory() as s:
+    with _state().db_lock, transaction(factory) as s:
         last_in = s.scalar(select(func.max(SandboxMessage.created_at)).where(
             SandboxMessage.openid == openid, SandboxMessage.direction == "in"))
         if last_in is None or utcnow() - last_in > WINDOW:
@@ -143,9 +147,9 @@ def custom_send() -> Response:
         used = s.scalar(select(func.count()).select_from(SandboxMessage).where(
             SandboxMessage.openid == openid, SandboxMessage.direction == "push",
             SandboxMessage.api == "custom", SandboxMessage.created_at > last_in)) or 0
-    if used >= PER_MESSAGE:
-        return _err(45047, "out of response count limit")
-    _record(openid, "custom", data)
+        if used >= PER_MESSAGE:
+            return _err(45047, "out of response count limit")
+        s.add(SandboxMessage(openid=openid, direction="push", api="custom", body=data))
     return _err(0, "ok")
 
 
@@ -169,8 +173,7 @@ def mass_send() -> Response:
     data = _payload()
     if data is None or not isinstance(data.get("touser"), list) or len(data["touser"]) < 2:
         return _err(40130, "invalid openid list size, at least two openid")
-    for openid in data["touser"]:
-        _record(str(openid), "mass", data)
+    _record([str(o) for o in data["touser"]], "mass", data)
     return jsonify({"errcode": 0, "errmsg": "send job submission success",
                     "msg_id": secrets.randbelow(10**12)})
 
