@@ -66,7 +66,9 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
     from notices import alljobs  # noqa: F401 - registers every scheduled job
 
     from models import complaint_rules
+    from notices import deliver
     complaint_rules.configure(settings.complaints)
+    deliver.configure(settings.delivery)
 
     nlu = get_nlu()
     if settings.nlu.warm_on_start:

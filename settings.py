@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import os
 import types
+from datetime import time
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,6 +114,13 @@ class ComplaintSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    quiet_start: str = "22:00"
+    quiet_end: str = "07:00"
+    stale_sending_minutes: int = 10
+
+
+@dataclass(frozen=True)
 class NluSettings:
     warm_on_start: bool = True
 
@@ -129,6 +137,7 @@ class Settings:
     dialog: DialogSettings = field(default_factory=DialogSettings)
     nlu: NluSettings = field(default_factory=NluSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     source: str = ""
 
     @property
@@ -187,10 +196,14 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         known = {f.name for f in dataclasses.fields(SECTIONS[section])}
         if key not in known:
             raise ConfigError(f"environment variable {name}: {section}.{key} is not a setting")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
+        hint = typing.get_type_hints(SECTIONS[section])[key]
+        if hint is str:
+            value: Any = raw  # text stays text: "22:00" or "0123" must not become numbers
+        else:
+            try:
+                value = yaml.safe_load(raw) if raw.strip() else ""
+            except yaml.YAMLError:
+                value = raw
         out.setdefault(section, {})[key] = value
     return out
 
@@ -276,6 +289,12 @@ def _validate(s: Settings) -> None:
         if channel not in ("template", "customer", "inbox"):
             raise ConfigError(f"wechat.channels: unknown channel {channel!r} "
                               "(template, customer, inbox)")
+    for key in ("quiet_start", "quiet_end"):
+        value = getattr(s.delivery, key)
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"delivery.{key} must be a time like 22:00, not {value!r}") from None
     for url_key, url in (("wechat.api_base_url", s.wechat.api_base_url),
                          ("server.base_url", s.server.base_url), ("redis.url", s.redis.url)):
         if url and "://" not in url:

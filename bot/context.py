@@ -45,6 +45,6 @@ class Context:
              urgent: bool = False) -> None:
         """Queue a message to someone else (or later to this resident); sent after commit."""
         row = deliver.enqueue(self.session, openid, text, notice_key=notice_key, kind=kind,
-                              urgent=urgent, now=self.now)
+                              urgent=urgent, now=self.now, tz=self.settings.community.tz)
         if row is not None:
             self.pushed.append(row.id)

@@ -38,14 +38,23 @@ log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=48)
 OUT_OF_WINDOW, OVER_COUNT = 45015, 45047
 BACKOFF = [timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600)]
-# Quiet hours (settings keys to come: delivery.quiet_start / quiet_end): non-urgent pushes
-# wait for the morning.
+# Quiet hours (settings delivery.quiet_start / quiet_end): non-urgent pushes wait for the morning.
 QUIET_START, QUIET_END = time(22, 0), time(7, 0)
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 # A row still `sending` this long after its claim was left by a sender that died.
 STALE_SENDING = timedelta(minutes=10)
 UNCERTAIN = "uncertain: the sender stopped during the send; not resent, kept in the inbox"
 CONCURRENCY = 16
+
+
+
+def configure(settings: Any) -> None:
+    """Quiet hours and the stale-send limit from the `delivery` settings section."""
+    global QUIET_START, QUIET_END, STALE_SENDING
+    QUIET_START = time.fromisoformat(settings.quiet_start)
+    QUIET_END = time.fromisoformat(settings.quiet_end)
+    STALE_SENDING = timedelta(minutes=settings.stale_sending_minutes)
+
 
 Progress = Callable[[int, int, Counter[str]], None]   # (done, total, counts by outcome)
 

@@ -86,3 +86,13 @@ def test_production_config_takes_secrets_from_the_environment_only() -> None:
     s = load_settings(environ=env)
     assert s.sandbox.enabled is False and s.scheduler.embedded is False
     assert s.api_base_url == "https://api.weixin.qq.com/"
+
+
+def test_env_text_values_stay_text(tmp_path: Path) -> None:
+    env = {"COMMUNITY_CONFIG": str(write(tmp_path, MINIMAL)), "COMMUNITY_DELIVERY_QUIET_START": "23:30",
+           "COMMUNITY_WECHAT_TOKEN": "0123"}
+    s = load_settings(environ=env)
+    assert s.delivery.quiet_start == "23:30" and s.wechat.token == "0123"
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={**env, "COMMUNITY_DELIVERY_QUIET_END": "late"})
+    assert "delivery.quiet_end" in str(info.value)

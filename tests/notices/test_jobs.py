@@ -19,7 +19,7 @@ def test_run_due_twice_sends_a_pending_push_once(live: Any) -> None:
     WeChatSide(srv.app).say("o-job", "你好")
     linli = srv.app.extensions["linli"]
     with transaction(linli.factory) as s:
-        deliver.enqueue(s, "o-job", "停水通知：明天9点到12点", notice_key="bulletin:1")
+        deliver.enqueue(s, "o-job", "停水通知：明天9点到12点", notice_key="bulletin:1", urgent=True)
     runner = srv.app.test_cli_runner()
     clock = (datetime.now(UTC) + timedelta(minutes=1)).astimezone(
         linli.settings.community.tz).strftime("%Y-%m-%d %H:%M")
