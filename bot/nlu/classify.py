@@ -6,14 +6,16 @@ import math
 import re
 
 from .evidence import Evidence
-from .lexicon import INTENT_CUES
+from .lexicon import A_NOT_A, CONFIRMATION, INTENT_CUES, MEETING_TALK, NOT_ATTENDING, NOT_SIGNING_UP, RATING_WORDS
 from .understanding import UNKNOWN
 
 # Below this a message is "unknown": asking costs one message, a wrong action much more.
 THRESHOLD = 0.45
 _TICKET_INTENTS = ("complaint.accept", "complaint.resolve", "complaint.reject", "complaint.assign", "complaint.merge")
+_STAFF_IMPERATIVES = (*_TICKET_INTENTS, "vote.open")
 _MEETING_CONTEXT = re.compile(r"会|报名|参加|活动")
 _MESSAGE_WORDS = re.compile(r"消息|通知|推送|提醒|短信|信息")
+_UNDECIDED = re.compile(r"(去|来|参加|参会|报名|报)不\1")
 _QUESTION = re.compile(r"吗|么|没有?$|呢|什么|啥|哪|几|怎么|咋|多少|是不是|有没有|伐$")
 
 
@@ -55,6 +57,9 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
         _add(scores, "vote.list", -1.5, only_if_present=True)
     elif evidence.option is not None:
         _add(scores, "vote.cast", 3)
+    if evidence.option_text and not evidence.choice:
+        named = evidence.vote_context or evidence.option_text.startswith(("方案", "选项"))
+        _add(scores, "vote.cast", 3 if named else 1.5)
     if evidence.vote_id is not None:
         # Naming a vote asks about that one, never for the list.
         _add(scores, "vote.show", 2.5)
@@ -81,6 +86,13 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
         _add(scores, "bulletin.unsubscribe", 1, only_if_present=True)
         if max(scores.get("bulletin.subscribe", 0), scores.get("bulletin.unsubscribe", 0)) >= 3:
             _add(scores, "bulletin.latest", -2, only_if_present=True)
+    if not _attendance(evidence, scores):
+        _meeting_rating(evidence, scores)
+    if evidence.vote_id is None:
+        # Opening a proposed vote names it; 确认投票 alone is a resident confirming a ballot.
+        scores.pop("vote.open", None)
+    if evidence.name:
+        _add(scores, "bind", 2)  # 我叫王芳: a name given is part of binding
     if "meeting.cancel" in scores or "meeting.signup" in scores:
         _add(scores, "meeting.list", -1.5, only_if_present=True)
     if "meeting.cancel" in scores and scores.get("cancel"):
@@ -93,7 +105,7 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
         _add(scores, "complaint.rate", -2, only_if_present=True)
     if _QUESTION.search(flat):
         # Staff commands are imperatives: 有没有人受理 asks about a request, it accepts nothing.
-        asked = [intent for intent in _TICKET_INTENTS if intent in scores]
+        asked = [intent for intent in _STAFF_IMPERATIVES if intent in scores]
         for intent in asked:
             _add(scores, intent, -2.5)
         if asked:
@@ -102,6 +114,36 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
         # A statement naming a vote is rarely a request to list votes.
         _add(scores, "vote.list", -0.5, only_if_present=True)
     return {intent: value for intent, value in scores.items() if value > 0}
+
+
+def _attendance(evidence: Evidence, scores: dict[str, float]) -> bool:
+    """Not going (不去开会了, 参加不了, 取消会议报名) is never a sign-up; True if it was said."""
+    flat = A_NOT_A.sub(" ", evidence.flat)
+    if _UNDECIDED.search(evidence.flat):
+        scores.pop("meeting.signup", None)  # 参加不参加 / 去不去: still deciding
+    if NOT_ATTENDING.search(flat):
+        scores.pop("meeting.signup", None)
+        if "meeting.cancel" not in scores and (_MEETING_CONTEXT.search(flat) or len(flat) <= 6):
+            _add(scores, "meeting.cancel", 4)
+        return True
+    if NOT_SIGNING_UP.search(flat):
+        scores.pop("meeting.signup", None)
+        return True
+    return False
+
+
+def _meeting_rating(evidence: Evidence, scores: dict[str, float]) -> None:
+    """A rating about a meeting (给恳谈会打5分) and no ticket rates the meeting, not a request."""
+    if evidence.tickets or "complaint.rate" not in scores:
+        return
+    if evidence.meeting_id is None and not MEETING_TALK.search(evidence.flat):
+        return
+    explicit = RATING_WORDS.search(evidence.flat) is not None
+    if not explicit and (evidence.score is None or _QUESTION.search(evidence.flat)):
+        return
+    scores["meeting.rate"] = scores.pop("complaint.rate") + 1.5
+    for intent in ("meeting.list", "meeting.signup", "meeting.cancel"):
+        _add(scores, intent, -2, only_if_present=True)
 
 
 def confidence(top: float, second: float) -> float:
@@ -113,6 +155,8 @@ def confidence(top: float, second: float) -> float:
 
 def classify(evidence: Evidence) -> tuple[str, float, str | None]:
     """(intent, confidence, best guess) for a free-text message."""
+    if CONFIRMATION.fullmatch(evidence.flat):
+        return UNKNOWN, 0.0, None  # 好的 / 是的 / 确认: the dialog that asked reads them
     scores = adjust(evidence, cue_scores(evidence))
     if not scores:
         return UNKNOWN, 0.0, None

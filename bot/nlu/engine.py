@@ -14,7 +14,8 @@ from .classify import classify
 from .evidence import Evidence, gather
 from .grammar import match_command
 from .normalise import flatten, normalise, standardise
-from .slots import find_assignee, find_name, find_phone_last4
+from .slots import find_assignee, find_name, find_phone_last4, find_tickets
+from .timeparse import When, find_when
 from .understanding import UNKNOWN, Understanding
 
 COMMUNITY_DICTIONARY = Path(__file__).with_name("community_dict.txt")
@@ -28,8 +29,10 @@ _CODE = re.compile(
 )
 _AFTER_TICKET_FILLER = re.compile(r"^[\s,，:：]*(?:已经|已)?")
 _BIND_WORDS = re.compile(
-    r"帮我|请|麻烦|我要|我想|绑定|绑一下|绑下|认证|登记|一下|我叫|姓名|名字|手机|电话|尾号|后四位|号码|是|住在?|我家|[0-9]+|[,，。:：]"
+    r"帮我|请|麻烦|我要|我想|绑定|绑一下|绑下|认证|登记|一下|我叫|叫|姓名|名字|手机|电话|尾号|后四位|号码|是|住在?|我家|[0-9]+|[,，。:：]"
 )
+# Canonical commands are parsed before any date: only look for one where there may be one.
+_TIME_HINT = re.compile(r"[点时:：日号月天周]|星期|礼拜|早上|上午|下午|晚上|今晚|明晚")
 _REASON = re.compile(r"(?:因为|原因是?|理由是?|由于)[:：\s]*(.+)$")
 
 
@@ -50,14 +53,14 @@ def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
         slots["ticket"] = ticket
     when = evidence.when.slots() if evidence.when else {}
     if intent == "bind":
-        if evidence.address:
-            slots["address"] = evidence.address[0].as_dict()
-        if name := find_name(text):
-            slots["name"] = name
         masked = text
         if evidence.address:
+            slots["address"] = evidence.address[0].as_dict()
             _, start, end = evidence.address
             masked = text[:start] + " " * (end - start) + text[end:]
+        # The address blanked out: 301叫张伟 reads as a name after 叫.
+        if name := evidence.name or find_name(masked):
+            slots["name"] = name
         if phone := find_phone_last4(masked, allow_bare=True):
             slots["phone_last4"] = phone
         if "name" not in slots and (name := _loose_name(masked)):
@@ -81,11 +84,13 @@ def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
             slots["comment"] = comment
     elif intent == "complaint.reopen":
         slots["content"] = text
-    elif intent in ("vote.cast", "vote.show"):
+    elif intent in ("vote.cast", "vote.show", "vote.open"):
         if evidence.vote_id is not None:
             slots["vote_id"] = evidence.vote_id
         if intent == "vote.cast":
-            if evidence.choice:
+            if evidence.option_text:
+                slots["option_text"] = evidence.option_text
+            elif evidence.choice:
                 slots["choice"] = evidence.choice
             if evidence.option is not None:
                 slots["option"] = evidence.option
@@ -95,6 +100,17 @@ def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
         if evidence.meeting_type:
             slots["meeting_type"] = evidence.meeting_type
         slots.update(when)
+        if evidence.span:
+            # 下周有会吗: a range, not a day (a `date` slot would pick meetings on Monday only).
+            slots["date_from"], slots["date_to"] = (day.isoformat() for day in evidence.span)
+    elif intent == "meeting.rate":
+        if evidence.meeting_id is not None:
+            slots["meeting_id"] = evidence.meeting_id
+        if evidence.meeting_type:
+            slots["meeting_type"] = evidence.meeting_type
+        if evidence.score is not None:
+            slots["score"] = evidence.score
+        slots["comment"] = text
     elif intent == "meeting.checkin":
         if evidence.meeting_id is not None:
             slots["meeting_id"] = evidence.meeting_id
@@ -166,6 +182,8 @@ class NLU:
         command = match_command(normalised, now)
         if command is not None:
             intent, slots, canonical = command
+            if "when" not in slots and _TIME_HINT.search(normalised):
+                _add_time(slots, find_when(_without_tickets(normalised), now), intent)
             return Understanding(intent, slots, 1.0 if canonical else 0.8, canonical, normalised)
         standard = standardise(normalised)
         evidence = gather(standard, self.tokenize(standard), now)
@@ -174,8 +192,28 @@ class NLU:
             slots: dict[str, Any] = {"guess": guess} if guess else {}
             if re.fullmatch(r"[0-9]{1,3}", evidence.flat):
                 slots["number"] = int(evidence.flat)
-            return Understanding(UNKNOWN, slots, conf, False, normalised)
-        return Understanding(intent, _fill(intent, evidence, normalised), conf, False, normalised)
+        else:
+            slots = _fill(intent, evidence, normalised)
+        _add_time(slots, evidence.when, intent)
+        return Understanding(intent, slots, conf, False, normalised)
+
+
+def _add_time(slots: dict[str, Any], when: When | None, intent: str) -> None:
+    """A date or time in any message: dialogs that asked for one read `when` whatever the intent."""
+    if when is None:
+        return
+    found = when.slots()
+    # Elsewhere only the moment itself: `date` / `weekday` filter meetings and mean nothing else.
+    keys = found if intent == UNKNOWN else ("when",)
+    for key in keys:
+        if key in found:
+            slots.setdefault(key, found[key])
+
+
+def _without_tickets(text: str) -> str:
+    for _, start, end in find_tickets(text):
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 _shared: NLU | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from models.address import Address, find_address
@@ -14,20 +14,24 @@ from .slots import (
     find_choice,
     find_meeting_id,
     find_meeting_type,
+    find_name,
     find_option,
+    find_option_text,
     find_score,
     find_tickets,
     find_topic,
     find_vote_id,
     infer_category,
+    looks_like_name,
 )
-from .timeparse import When, find_when
+from .timeparse import When, find_span, find_when
 
 NEGATORS = frozenset("不 没 没有 不是 并不 并没有 别 不要 不用 不太 不大 不怎么 毫不 从不 未 无 甭 勿 不会".split())
 # Degree words between a negator and what it negates: 不是很满意, 没那么好.
 _DEGREE = frozenset("很 太 怎么 是 大 那么 特别 非常 完全 都 也 再 太过 十分 咋 还 那个".split())
 _DEGREE_PREFIX = re.compile(r"^(?:很|太|非常|特别|十分|那么|怎么|挺|蛮)")
 _VOTE_WORDS = ("投票", "表决", "公约", "投", "票", "议题")
+_NAME_HINT = re.compile(r"叫|名字|姓名")
 
 
 def negated_phrases(tokens: list[str]) -> list[str]:
@@ -58,6 +62,9 @@ class Evidence:
     tickets: list[tuple[str, int, int]] = field(default_factory=list)
     address: tuple[Address, int, int] | None = None
     when: When | None = None
+    span: tuple[date, date] | None = None
+    name: str | None = None
+    option_text: str | None = None
     vote_id: int | None = None
     meeting_id: int | None = None
     choice: str | None = None
@@ -92,10 +99,15 @@ def gather(text: str, tokens: list[str], now: datetime | None) -> Evidence:
         _, start, end = evidence.address
         masked = masked[:start] + " " * (end - start) + masked[end:]
     evidence.when = find_when(masked, now)
+    if evidence.when is None:
+        evidence.span = find_span(masked, now)
     evidence.vote_id = find_vote_id(masked)
     evidence.meeting_id = find_meeting_id(masked)
     evidence.choice = find_choice(cue_text, evidence.vote_context, flat)
     evidence.option = find_option(flatten(masked)) if evidence.vote_context else None
+    evidence.option_text = find_option_text(flatten(masked))
+    if _NAME_HINT.search(flat) and (name := find_name(masked)) and looks_like_name(name):
+        evidence.name = name
     evidence.score = find_score(cue_text)
     evidence.topic = find_topic(flat)
     evidence.category, evidence.category_weight = infer_category(flatten(masked))

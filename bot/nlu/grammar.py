@@ -12,7 +12,16 @@ from typing import Any
 
 from models.address import AddressError, find_address, parse_address, to_int
 
-from .slots import N, choice_from_token, find_meeting_type, find_tickets, find_topic, infer_category
+from .slots import (
+    N,
+    choice_from_token,
+    find_choice,
+    find_meeting_type,
+    find_option,
+    find_tickets,
+    find_topic,
+    infer_category,
+)
 from .timeparse import find_when
 
 Slots = dict[str, Any]
@@ -23,6 +32,18 @@ Parser = Callable[[str, str, Any], Parsed]
 _ID = re.compile(rf"^第?\s*(?P<n>{N})\s*号?$")
 _STATUS_WORDS = re.compile(r"进度|进展|怎么样|咋样|处理得|结果|到哪|还没|怎么还|有人管|动静|下文|回音|回复了")
 _PARTICLE_START = re.compile(r"^(?:的|了|过|吗|呢|啥|什么|怎么|咋|吧|是|有|进度)")
+# A custom ballot option as votes name them (方案A, 加装电梯): short, no sentence in it.
+_OPTION_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9·\-]{1,12}")
+_NOT_AN_OPTION = re.compile(r"^(?:我|你|他|她|这|那)|吗|呢|么|吧|怎|咋|啥|什么|哪|如何|为何|知道|清楚|可以|不会")
+_MEETING_RATING = re.compile(
+    rf"^第?\s*(?P<a>{N})\s*(?:号|分|星|颗星)?(?:\s*[\s,，]\s*第?(?P<b>{N})\s*(?:分|星|颗星)?)?(?=$|[\s,，])(?P<comment>.*)$"
+)
+_DECISION = re.compile(
+    rf"^第?\s*(?P<n>{N})(?!\s*(?:次|遍|天|年|月|日|岁|元|块|个?人|户|栋|幢|号楼|楼|单元|室|点|分|周|星期))"
+    rf"\s*(?:条|个|号)?(?:申请)?(?=$|[\s,，:：]|(?<=[0-9条个号请])[\u4e00-\u9fff])(?P<why>.*)$"
+)
+# 取消会议报名 5 / 撤销会议的报名 5 are 取消报名 5.
+_ALIASES = ((re.compile(r"^(?:取消|撤销|撤回)\s*(?:会议|参会|开会)?\s*的?\s*报名"), "取消报名"),)
 
 
 def _number(token: str) -> int | None:
@@ -156,13 +177,42 @@ def _vote_cast(rest: str, word: str, now: Any) -> Parsed:
         return "vote.cast", {"vote_id": vote_id}, True
     choice, option = choice_from_token(arg)
     if choice is None and option is None:
-        return None
+        # 投票 5 方案A: a vote's own option words; a sentence (投票 5 我家同意) is free text.
+        if not _OPTION_LABEL.fullmatch(arg) or _NOT_AN_OPTION.search(arg):
+            return None
+        if find_choice(arg, True) or find_option(arg) is not None:
+            return None
+        return "vote.cast", {"vote_id": vote_id, "option_text": arg}, True
     slots: Slots = {"vote_id": vote_id}
     if choice:
         slots["choice"] = choice
     if option is not None:
         slots["option"] = option
     return "vote.cast", slots, True
+
+
+def _rate_meeting(rest: str, word: str, now: Any) -> Parsed:
+    """评价会议 [编号] 分数 [评语]: one number is the score (1–5), two are the meeting and the score."""
+    if not rest:
+        return "meeting.rate", {}, True
+    match = _MEETING_RATING.match(rest)
+    if not match:
+        return None
+    first, second = _number(match["a"]), _number(match["b"]) if match["b"] else None
+    slots: Slots = {}
+    if second is not None:
+        if first is None or not 1 <= second <= 5:
+            return None
+        slots = {"meeting_id": first, "score": second}
+    elif first is not None:
+        # A lone number above 5 cannot be a score: it names the meeting to rate.
+        slots = {"score": first} if 1 <= first <= 5 else {"meeting_id": first}
+    else:
+        return None
+    comment = match["comment"].strip(" ,，")
+    if comment:
+        slots["comment"] = comment
+    return "meeting.rate", slots, True
 
 
 def _with_id(intent: str, key: str) -> Parser:
@@ -222,6 +272,23 @@ def _review(rest: str, word: str, now: Any) -> Parsed:
     return "binding.review", slots, True
 
 
+def _decide(rest: str, word: str, now: Any) -> Parsed:
+    """通过 2 / 拒绝 3 信息不符: a staff decision on the n-th pending binding request."""
+    match = _DECISION.match(rest)
+    if not match or (number := _number(match["n"])) is None:
+        return None  # a bare 通过 / 拒绝 is a reply the dialog reads itself
+    approve = word in ("通过", "批准")
+    slots: Slots = {"number": number, "decision": "approve" if approve else "reject"}
+    if tail := match["why"].strip(" ,，:："):
+        slots["reason" if not approve else "note"] = tail
+    return "binding.decide", slots, True
+
+
+def _reject(rest: str, word: str, now: Any) -> Parsed:
+    """驳回 TS… 原因 rejects a request; 驳回 3 原因 (no ticket) a pending binding."""
+    return _ticket_then("complaint.reject", "reason")(rest, word, now) or (_decide(rest, word, now) if rest else None)
+
+
 def _free(intent: str, key: str) -> Parser:
     def parse(rest: str, word: str, now: Any) -> Parsed:
         slots: Slots = {}
@@ -266,6 +333,8 @@ COMMANDS: dict[str, Parser] = {
     "会议": _with_id("meeting.list", "meeting_id"),
     "报名": _with_id("meeting.signup", "meeting_id"),
     "取消报名": _with_id("meeting.cancel", "meeting_id"),
+    "评价会议": _rate_meeting,
+    "会议评价": _rate_meeting,
     "签到": _checkin,
     "通知": _latest,
     "订阅": _topic("bulletin.subscribe"),
@@ -274,13 +343,21 @@ COMMANDS: dict[str, Parser] = {
     "我的订阅": _bare("bulletin.subscriptions"),
     "受理": _ticket_then("complaint.accept", None),
     "办结": _ticket_then("complaint.resolve", "note"),
-    "驳回": _ticket_then("complaint.reject", "reason"),
+    "驳回": _reject,
     "转办": _ticket_then("complaint.assign", "assignee"),
     "合并": _ticket_then("complaint.merge", "target"),
     "待办": _bare("complaint.todo"),
     "审核": _review,
+    "通过": _decide,
+    "批准": _decide,
+    "拒绝": _decide,
+    "不通过": _decide,
     "发布通知": _free("bulletin.publish", "content"),
     "发起表决": _free("vote.create", "title"),
+    "发起投票": _free("vote.create", "title"),
+    "提议表决": _free("vote.create", "title"),
+    "确认表决": _with_id("vote.open", "vote_id"),
+    "开启表决": _with_id("vote.open", "vote_id"),
     "创建会议": _free("meeting.create", "title"),
     "统计": _free("stats", "query"),
 }
@@ -295,6 +372,8 @@ _COMMAND = re.compile(
 
 def match_command(text: str, now: Any = None) -> Parsed:
     """(intent, slots, canonical) when the text is a command; None for free text."""
+    for alias, word in _ALIASES:
+        text = alias.sub(word, text, count=1)
     match = _COMMAND.match(text)
     if not match:
         return None

@@ -9,7 +9,8 @@ import unicodedata
 _WECHAT_EMOTICON = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]|/:{1,2}[A-Za-z()<>!@#$%^&*+=|\-?'\",.~`]{1,8}")
 # Fillers that voice recognition and chatty writers put in front of the message.
 _LEAD_FILLER = re.compile(
-    r"^(?:嗯+|呃+|额+|啊+|喂+|哎+|唉+|诶+|欸+|哦+|噢+|那个|这个|就是说?|然后|我说|请问一下|请问|麻烦问一下|问一下)"
+    r"^(?:嗯+|呃+|额+|啊+|喂+|哎+|唉+|诶+|欸+|哦+|噢+|(?:那个|这个)(?!月|周|星期|礼拜|年)|就是说?|然后|我说|请问一下|请问|"
+    r"麻烦问一下|问一下)"
     r"[\s,，。、!！?？.…~～]*"
 )
 # 嗯 / 呃 are never words on their own; 那个 is a filler only before a pause.

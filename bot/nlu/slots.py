@@ -37,11 +37,13 @@ _MEETING_ID = re.compile(
 _CHOICE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"不反对|没有?反对|不会反对|没意见|没有意见|无意见|没啥意见|没什么意见"), "同意"),
     (re.compile(r"不同意|不赞成|不赞同|不支持|不答应|不认可|不拥护|反对|否决|投反对|唱反调"), "反对"),
-    (re.compile(r"弃权|不投了|不想投(?!诉|资)|不投票|不表态|不参与表决|中立|无所谓|随便吧?|都行|都可以|两可"), "弃权"),
+    (re.compile(r"弃权|不投了|不想投(?!诉|资)|不投票|不参与表决"), "弃权"),
     (re.compile(r"同意|赞成|赞同|支持|认可|拥护|答应|举双手|投赞成|通过吧|点赞|双手赞成|没问题"), "同意"),
 )
-# Weak yes/no words count as a ballot only where a vote is clearly meant.
+# Weak words count as a ballot only where a vote is clearly meant: 随便 alone is no abstention.
 _WEAK_CHOICE = ((re.compile(r"^(?:可以|行|好的?|好啊|ok|OK|yes|要得|中|成)$"), "同意"),)
+_WEAK_ABSTAIN = re.compile(r"不表态|中立|无所谓|随便|都行|都可以|两可")
+_BALLOT_WORDS = re.compile(r"投票|表决|公约|议题|票")  # not 投 alone: 投诉 is no vote
 _OPTION = re.compile(
     r"(?:选|投|选择|投给|回复)\s*(?:第\s*)?(?P<n>[1-9一二三四五六七八九])\s*(?:号|个|项)?(?:选项)?(?![0-9号楼])"
 )
@@ -50,7 +52,12 @@ OPTION_CHOICES = {1: "同意", 2: "反对", 3: "弃权"}
 _SCORE_NUMBER = re.compile(rf"(?P<n>{N})\s*(?:分|星|颗星|颗|个星|颗心)(?!钟)")
 _SCORE_RULES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"(?:很|非常|特别|十分|太|超|极其|相当)不满意|太差|很差|差评|极差|一星|糟糕透|非常不好|气死"), 1),
-    (re.compile(r"不满意(?!率|度)|不太满意|不怎么满意|不大满意|不好|较差|比较差|差劲|不行|不怎么样|没解决好"), 2),
+    (
+        re.compile(
+            r"不满意(?!率|度)|不太满意|不怎么满意|不大满意|不好(?!意思)|较差|比较差|差劲|不行|不怎么样|没解决好"
+        ),
+        2,
+    ),
     (
         re.compile(
             r"(?:很|非常|特别|十分|太|超|相当|挺)满意了?啊?$|非常满意|很满意|特别满意|十分满意|超满意|"
@@ -66,16 +73,35 @@ _NAME_END = r"(?=$|[\s,，。、;；]|住|家|手机|电话|尾号|后四位|后
 # Explicit cues first: 我是 often introduces something other than a name (我是新搬来的).
 _NAME_CUES = (
     re.compile(
-        r"(?:我叫|我的名字是|名字是|名字叫|姓名是?|姓名为|户主是?|(?:^|(?<=[\s,，]))叫)[:： ]?"
+        r"(?:我叫|我的名字是|名字是|名字叫|姓名是?|姓名为|户主是?|(?:^|(?<=[\s,，0-9室号]))叫)[:： ]?"
         rf"(?P<name>[\u4e00-\u9fff·]{{2,4}}?){_NAME_END}"
     ),
     re.compile(rf"我是[:： ]?(?P<name>[\u4e00-\u9fff·]{{2,4}}?){_NAME_END}"),
 )
 _NOT_NAMES = frozenset({"居民", "业主", "租户", "住户", "户主", "楼道长", "网格员", "老人", "本人", "新来的"})
+# Common family names (single and double): a name offered without any binding words must
+# start with one before a bare 我叫… is taken for binding.
+_SURNAMES_2 = frozenset("欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 夏侯 令狐 端木 司徒 宇文 独孤".split())
+_SURNAMES_1 = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
+    "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦"
+    "戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻"
+    "苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练"
+    "廉禹井祖漆巴丰支卿国狄平计索宣晋相初云容敬扈晁芮普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况宿鲜"
+    "印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭"
+)
+
 _PHONE = re.compile(
     rf"(?:尾号|后四位|后4位|末四位|手机号?|电话号?码?|号码)\s*(?:是|为|:)?\s*(?:[0-9]{{3,7}}\*+)?(?P<p>[0-9]{{4}}|[{CN_DIGITS}]{{4}})(?![0-9])"
 )
 _BARE_FOUR = re.compile(r"(?<![0-9-])(?P<p>[0-9]{4})(?![0-9])")
+# A ballot for a vote's own option: 选方案A, 投给方案二, 我选B.
+_OPTION_TEXT = re.compile(
+    r"(?:选|投|选择|投给|支持|赞成|同意)(?:的是|是)?\s*"
+    r"(?P<t>(?:方案|选项)\s*[A-Za-z0-9一二三四五六七八九十甲乙丙丁]|[A-Za-z](?=$|[\s,，。.!！吧啊呀了]))"
+)
 
 
 def _as_int(token: str | None) -> int | None:
@@ -127,6 +153,8 @@ def find_choice(text: str, vote_context: bool, flat: str | None = None) -> str |
         if pattern.search(text):
             return choice
     if vote_context:
+        if _WEAK_ABSTAIN.search(text) and _BALLOT_WORDS.search(text):
+            return "弃权"
         option = find_option(flat)
         if option in OPTION_CHOICES:
             return OPTION_CHOICES[option]
@@ -135,6 +163,15 @@ def find_choice(text: str, vote_context: bool, flat: str | None = None) -> str |
             if pattern.match(tail):
                 return choice
     return None
+
+
+def find_option_text(flat: str) -> str | None:
+    """The option label in 我选方案A / 投给B (a vote with its own options)."""
+    match = _OPTION_TEXT.search(flat)
+    if not match:
+        return None
+    label = re.sub(r"\s", "", match["t"])
+    return label.upper() if len(label) == 1 else label
 
 
 def find_option(flat: str) -> int | None:
@@ -154,6 +191,8 @@ def choice_from_token(token: str) -> tuple[str | None, int | None]:
     for pattern, choice in _CHOICE_RULES:
         if pattern.fullmatch(token):
             return choice, None
+    if _WEAK_ABSTAIN.fullmatch(token):
+        return "弃权", None  # after 投票 12 the vote context is explicit
     return None, None
 
 
@@ -198,6 +237,13 @@ def find_meeting_type(flat: str) -> str | None:
         if pattern.search(flat):
             return name
     return None
+
+
+def looks_like_name(name: str) -> bool:
+    """2–4 Chinese characters starting with a common family name (王芳, 欧阳娜娜)."""
+    if not 2 <= len(name) <= 4 or name in _NOT_NAMES:
+        return False
+    return name[:2] in _SURNAMES_2 or (name[0] in _SURNAMES_1 and len(name) <= 3)
 
 
 def find_name(text: str) -> str | None:

@@ -39,6 +39,9 @@ _HOUR = re.compile(
     rf"(?P<h>{_N})\s*(?:点钟?|时)(?:\s*(?P<half>半)|\s*(?P<q>一刻|三刻)|\s*(?P<mi>{_N})\s*分?)?"
 )
 _PERIOD = re.compile(_PERIODS)
+# A week or a month named without a day: 下周有会吗, 这个月还有什么会, 下周末.
+_WEEK_SPAN = re.compile(r"(?P<pre>下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<end>末)?(?![一二三四五六日天1-7])")
+_MONTH_SPAN = re.compile(rf"(?P<pre>下个?|这个?|本|上个?)月(?!\s*{_N}\s*[日号])")
 _A_BIT = frozenset("快慢早晚好多少有差大小些再")
 
 
@@ -212,3 +215,27 @@ def find_when(text: str, now: datetime | None = None) -> When | None:
         clock = time(hour, minute)
         start, end = min(start, c_start), max(end, c_end)
     return When(day, clock, weekday, start, end)
+
+
+def find_span(text: str, now: datetime | None = None) -> tuple[date, date] | None:
+    """First and last day of a week or month named without a day (下周, 这周末, 下个月)."""
+    if not text or not ("周" in text or "星期" in text or "礼拜" in text or "月" in text):
+        return None
+    today = local_now(now).date()
+    for match in _WEEK_SPAN.finditer(text):
+        pre = (match["pre"] or "").rstrip("个")
+        if not pre and not match["end"]:
+            continue  # 一周 / 每周 / 周: no particular week
+        weeks = {"下下": 2, "下": 1, "这": 0, "本": 0, "上": -1, "": 0}[pre]
+        monday = today - timedelta(days=today.isoweekday() - 1) + timedelta(weeks=weeks)
+        if match["end"]:
+            return monday + timedelta(days=5), monday + timedelta(days=6)
+        return monday, monday + timedelta(days=6)
+    match = _MONTH_SPAN.search(text)
+    if match:
+        months = {"下": 1, "这": 0, "本": 0, "上": -1}[match["pre"].rstrip("个")]
+        index = today.year * 12 + today.month - 1 + months
+        first = date(index // 12, index % 12 + 1, 1)
+        following = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+        return first, following - timedelta(days=1)
+    return None

@@ -25,6 +25,7 @@ RESIDENT_INTENTS = (
     "meeting.signup",
     "meeting.cancel",
     "meeting.checkin",
+    "meeting.rate",
     "bulletin.latest",
     "bulletin.subscribe",
     "bulletin.unsubscribe",
@@ -38,8 +39,10 @@ STAFF_INTENTS = (
     "complaint.merge",
     "complaint.todo",
     "binding.review",
+    "binding.decide",
     "bulletin.publish",
     "vote.create",
+    "vote.open",
     "meeting.create",
     "stats",
 )
