@@ -277,4 +277,15 @@ def register(d: Dispatcher) -> None:
             ctx.dialog.clear()
         return Reply(text + "\n" + tail)
 
+    @d.intent("binding.decide", staff=True)
+    def decide_outside_list(ctx: Context, inbound: Inbound) -> Reply:
+        """通过 N / 拒绝 N 原因 typed without opening 审核 first: N counts in the same list."""
+        staff = staff_of(ctx)
+        assert staff is not None   # the dispatcher checked can() already
+        requests = pending_requests(ctx.session, authz.scope_of(ctx.session, staff))
+        if not requests:
+            return Reply(TEXTS["review_none"])
+        ctx.dialog.set("binding.review", ids=[r.id for r in requests])
+        return review_decide(ctx, inbound) or review(ctx, inbound)
+
     d.menu_item(80, "绑定住址 / 我的信息", "profile")

@@ -62,6 +62,14 @@ def register(d: Dispatcher) -> None:
         vote = ctx.session.get(Vote, int(vote_id))
         return _show(ctx, vote) if vote else Reply(TEXTS["no_such"].format(id=vote_id))
 
+    @d.intent("vote.open", staff=True)
+    def vote_open(ctx: Context, inbound: Inbound) -> Reply:
+        """确认表决 N: staff open a stairwell head's proposal."""
+        vote_id = ctx.slots.get("vote_id")
+        if vote_id is None:
+            return Reply(TEXTS["no_such"].format(id="?"))
+        return _confirm_proposal(ctx, int(vote_id))
+
     @d.intent("vote.cast", irreversible=True, describe=_describe_cast)
     def vote_cast(ctx: Context, inbound: Inbound) -> Reply:
         h = require_household(ctx)

@@ -13,10 +13,11 @@ PERMISSIONS: dict[str, set[str]] = {
     "管理员": {ALL},
     "居委会": {ALL},
     "社工": {"complaint.accept", "complaint.resolve", "complaint.reject", "complaint.assign",
-            "complaint.merge", "complaint.todo", "binding.review", "bulletin.publish",
-            "meeting.create", "meeting.checkin", "meeting.outcome", "stats", "vote.create"},
+            "complaint.merge", "complaint.todo", "binding.review", "binding.decide", "bulletin.publish",
+            "meeting.create", "meeting.checkin", "meeting.outcome", "stats", "vote.create", "vote.open"},
     "网格员": {"complaint.accept", "complaint.resolve", "complaint.reject", "complaint.assign",
-             "complaint.merge", "complaint.todo", "binding.review", "meeting.checkin", "stats"},
+             "complaint.merge", "complaint.todo", "binding.review", "binding.decide", "meeting.checkin",
+             "stats"},
 }
 
 

@@ -201,8 +201,9 @@ def _rate_meeting(rest: str, word: str, now: Any) -> Parsed:
     first, second = _number(match["a"]), _number(match["b"]) if match["b"] else None
     slots: Slots = {}
     if second is not None:
-        if first is None or not 1 <= second <= 5:
+        if first is None:
             return None
+        # Two numbers are the meeting and the score, even out of range: the handler says 1–5.
         slots = {"meeting_id": first, "score": second}
     elif first is not None:
         # A lone number above 5 cannot be a score: it names the meeting to rate.

@@ -258,3 +258,12 @@ def test_two_staff_deciding_the_same_request_at_once_only_one_wins(make_app: Any
         r = s.scalars(select(Resident).where(Resident.openid == "o-race")).one()
         assert (req.status == "approved") == r.verified
         assert (req.status == "rejected") == (r.status == "unbound")
+
+
+def test_staff_may_decide_without_opening_the_review_list(app: Any, side: WeChatSide) -> None:
+    load_roster(app)
+    add_staff(app, "o-staff2", "网格员")
+    Transcript(side, "o-new2").run([("绑定 3号楼2单元301 张小伟 4321", "待审核")])
+    Transcript(side, "o-staff2").run([("拒绝 1 不是本户", ["已拒绝第 1 条", "张小伟"])])
+    assert resident(app, "o-new2").status != "verified"
+    Transcript(side, "o-new3").run([("通过 1", ["需要工作人员权限"])])
