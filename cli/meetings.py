@@ -1,8 +1,6 @@
 """flask meeting create|edit|cancel|roster|ical|outcome — the staff side of meetings."""
 from __future__ import annotations
 
-import csv
-import io
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -12,10 +10,10 @@ from handlers.meeting_texts import render
 from models import meeting_signup as ms
 from models.address import AddressError, parse_address
 from models.base import utcnow
-from models.community import Household, Scope, community_scope, find_scope
+from models.community import Scope, community_scope, find_scope
 from models.db import transaction
+from models.meeting_export import ical, roster_csv
 from models.meetings import TYPES, Meeting, MeetingError, Signup, create_meeting, edit_meeting, get_meeting
-from models.resident import Resident
 from notices import deliver
 
 OPTION_OF = {"title": "--title", "type": "--type", "at": "--at", "place": "--place",
@@ -210,40 +208,3 @@ def register(app: Flask) -> None:
         click.echo(f"meeting {meeting_id}: outcome saved; {len(ids)} attendees told")
 
 
-def roster_csv(session, meeting_id: int, tz) -> str:  # type: ignore[no-untyped-def]
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["name", "household", "status", "position", "code", "checked_in"])
-    rows = session.execute(
-        select(Signup, Resident.name, Household.label)
-        .outerjoin(Resident, Resident.openid == Signup.openid)
-        .outerjoin(Household, Household.id == Signup.household_id)
-        .where(Signup.meeting_id == meeting_id)
-        .order_by(Signup.status, Signup.position, Signup.id))
-    for su, name, label in rows:
-        checked = su.checked_in_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if su.checked_in_at else ""
-        w.writerow([name or "", label or "", STATUS_CN.get(su.status, su.status),
-                    su.position or "", su.checkin_code if su.status == "confirmed" else "", checked])
-    return buf.getvalue()
-
-
-def ical(m: Meeting, settings) -> bytes:  # type: ignore[no-untyped-def]
-    from icalendar import Calendar, Event
-    tz = settings.community.tz
-    cal = Calendar()
-    cal.add("prodid", "-//Linli//meetings//ZH")
-    cal.add("version", "2.0")
-    ev = Event()
-    host = (settings.server.base_url or "linli").split("//")[-1].split("/")[0] or "linli"
-    ev.add("uid", f"meeting-{m.id}@{host}")
-    ev.add("summary", f"{m.title}（{m.meeting_type}）")
-    ev.add("dtstart", m.starts_at.astimezone(tz))
-    ev.add("dtend", m.ends_at.astimezone(tz))
-    ev.add("dtstamp", m.updated_at)
-    ev.add("location", m.place)
-    ev.add("description", m.agenda or "")
-    ev.add("status", "CANCELLED" if m.state == "cancelled" else "CONFIRMED")
-    ev.add("sequence", m.sequence)
-    cal.add_component(ev)
-    cal.add_missing_timezones()   # a VTIMEZONE for Asia/Shanghai, for clients that need one
-    return cal.to_ical()

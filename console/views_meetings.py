@@ -127,7 +127,7 @@ def meeting_checkin(meeting_id: int) -> Any:
 @bp.get("/meetings/<int:meeting_id>/roster.csv")
 @requires("meeting.checkin")
 def meeting_csv(meeting_id: int) -> Any:
-    from cli.meetings import roster_csv
+    from models.meeting_export import roster_csv
     with db() as s:
         if s.get(Meeting, meeting_id) is None:
             abort(404)
@@ -139,7 +139,7 @@ def meeting_csv(meeting_id: int) -> Any:
 @bp.get("/meetings/<int:meeting_id>/event.ics")
 @requires("console.view")
 def meeting_ics(meeting_id: int) -> Any:
-    from cli.meetings import ical
+    from models.meeting_export import ical
     with db() as s:
         m = s.get(Meeting, meeting_id)
         if m is None:

@@ -126,3 +126,9 @@ def test_ical_event(world: World, tmp_path: Any) -> None:
     ev2 = list(Calendar.from_ical(out.read_bytes()).walk("VEVENT"))[0]
     assert str(ev2["uid"]) == uid and str(ev2["location"]) == "活动室"
     assert int(ev2["sequence"]) > int(ev["sequence"])
+
+
+def test_roster_cells_cannot_run_as_spreadsheet_formulas() -> None:
+    from models.meeting_export import cell
+    assert cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert cell("+1") == "'+1" and cell("@SUM") == "'@SUM" and cell("张伟") == "张伟"
