@@ -32,6 +32,7 @@ RESIDENT_INTENTS = (
     "bulletin.subscriptions",
 )
 STAFF_INTENTS = (
+    "complaint.cluster_meeting",
     "complaint.accept",
     "complaint.resolve",
     "complaint.reject",
