@@ -9,45 +9,11 @@ import click
 from flask import Flask
 from sqlalchemy import select, update
 
-from cli.common import linli, parse_local
-from models.address import AddressError, parse_address
+from cli.common import linli, parse_local, resolve_scope
 from models.bulletins import CANCELLED, SCHEDULED, TOPICS, Bulletin
-from models.community import Place, Scope, community_scope, find_scope
 from models.db import transaction
 from notices import bulletin_jobs
 
-WHOLE = ("", "全社区", "community", "all", "社区")
-
-
-def resolve_scope(text: str) -> Scope:
-    """全社区, a scope key (unit:7) or an address (3号楼, 3号楼2单元, 黄巷新村)."""
-    parts = linli()
-    with parts.factory() as s:
-        if text.strip() in WHOLE:
-            scope = community_scope(s)
-            if scope is None:
-                raise click.BadParameter("no community yet: import the roster first", param_hint="--scope")
-            return scope
-        if ":" in text:
-            try:
-                scope = Scope.from_key(text.strip())
-            except ValueError:
-                raise click.BadParameter(f"{text!r} is not a scope key like unit:7",
-                                         param_hint="--scope") from None
-            if scope.kind in ("point", "building", "unit"):
-                place = s.get(Place, scope.id)
-                if place is None:
-                    raise click.BadParameter(f"no place with id {scope.id}", param_hint="--scope")
-                return Scope(scope.kind, scope.id, place.label)
-            return scope
-        try:
-            found = find_scope(s, parse_address(text))
-        except AddressError as exc:
-            raise click.BadParameter(f"{text!r}: {exc}", param_hint="--scope") from None
-        if found is None:
-            raise click.BadParameter(f"{text!r} names no place of the roster (or more than one)",
-                                     param_hint="--scope")
-        return found
 
 
 class _Progress:
@@ -93,7 +59,8 @@ def register(app: Flask) -> None:
         parts = linli()
         now = parse_local(now_text)
         at = parse_local(at_text, "--at") if at_text else None
-        scope = resolve_scope(scope_text)
+        with parts.factory() as ss:
+            scope = resolve_scope(ss, scope_text)
         try:
             with transaction(parts.factory) as s:
                 b = bulletin_jobs.create(s, title=title, body=body, topic=topic, scope=scope,

@@ -5,12 +5,10 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from cli.common import linli, parse_local
+from cli.common import linli, parse_local, resolve_scope
 from handlers.meeting_texts import render
 from models import meeting_signup as ms
-from models.address import AddressError, parse_address
 from models.base import utcnow
-from models.community import Scope, community_scope, find_scope
 from models.db import transaction
 from models.meeting_export import ical, roster_csv
 from models.meetings import TYPES, Meeting, MeetingError, Signup, create_meeting, edit_meeting, get_meeting
@@ -19,22 +17,6 @@ from notices import deliver
 OPTION_OF = {"title": "--title", "type": "--type", "at": "--at", "place": "--place",
              "capacity": "--capacity", "deadline": "--deadline", "ends": "--ends", "scope": "--scope",
              "id": "ID", "meeting_type": "--type", "starts_at": "--at", "signup_deadline": "--deadline"}
-STATUS_CN = {"confirmed": "报名成功", "waitlisted": "候补", "cancelled": "已取消"}
-
-
-def _scope(session, text: str | None) -> Scope:  # type: ignore[no-untyped-def]
-    if not text or text.strip() in ("全社区", "社区", "community"):
-        scope = community_scope(session)
-        if scope is None:
-            raise click.BadParameter("no community yet: import the roster first", param_hint="--scope")
-        return scope
-    try:
-        scope = find_scope(session, parse_address(text))
-    except AddressError as exc:
-        raise click.BadParameter(f"{text!r}: {exc}", param_hint="--scope") from exc
-    if scope is None:
-        raise click.BadParameter(f"{text!r}: no such place (or more than one)", param_hint="--scope")
-    return scope
 
 
 def _meeting(session, meeting_id: int, lock: bool = False) -> Meeting:  # type: ignore[no-untyped-def]
@@ -94,7 +76,7 @@ def register(app: Flask) -> None:
         with transaction(linli().factory) as s:
             try:
                 m = create_meeting(s, title=title, meeting_type=kind, starts_at=starts, place=place,
-                                   scope=_scope(s, scope), now=utcnow(), agenda=agenda,
+                                   scope=resolve_scope(s, scope), now=utcnow(), agenda=agenda,
                                    capacity=capacity or None, deadline=dl, ends_at=end,
                                    created_by="cli")
             except MeetingError as exc:

@@ -12,10 +12,9 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from cli.common import linli, parse_local
+from cli.common import linli, parse_local, resolve_scope
 from handlers.vote_texts import OUTCOME, figures_text, local_text
-from models.address import AddressError, parse_address
-from models.community import Household, find_scope
+from models.community import Household
 from models.db import transaction
 from models.vote_rules import RULES
 from models.vote_tally import not_voted, participation, tally
@@ -68,13 +67,7 @@ def register(app: Flask) -> None:
         except json.JSONDecodeError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--custom") from None
         with transaction(linli().factory) as s:
-            try:
-                found = find_scope(s, parse_address(scope))
-            except AddressError as exc:
-                raise click.BadParameter(f"{scope!r}: {exc.message}", param_hint="--scope") from None
-            if found is None:
-                raise click.BadParameter(f"{scope!r}: no such place in the community",
-                                         param_hint="--scope")
+            found = resolve_scope(s, scope)
             try:
                 vote = create_vote(s, found, title, body, closes_at=closes_at, now=now,
                                    opens_at=opens_at, rule=rule, special=special, secret=secret,
