@@ -31,12 +31,7 @@ def _fail(exc: MeetingError) -> click.BadParameter:
 
 
 def _push(session, openids: list[str], text: str, key: str) -> list[int]:  # type: ignore[no-untyped-def]
-    ids = []
-    for openid in openids:
-        row = deliver.enqueue(session, openid, text, notice_key=key, kind="meeting", now=utcnow())
-        if row is not None:
-            ids.append(row.id)
-    return ids
+    return deliver.enqueue_many(session, openids, text, notice_key=key, kind="meeting", now=utcnow())
 
 
 def _send(ids: list[int]) -> None:

@@ -28,12 +28,7 @@ CHECKIN = {"ok": "签到成功：{who}。", "again": "{who} 已经签过到了�
 
 
 def _push(s: Any, openids: list[str], text: str, key: str) -> list[int]:
-    ids = []
-    for openid in openids:
-        row = deliver.enqueue(s, openid, text, notice_key=key, kind="meeting", now=now())
-        if row is not None:
-            ids.append(row.id)
-    return ids
+    return deliver.enqueue_many(s, openids, text, notice_key=key, kind="meeting", now=now())
 
 
 @bp.get("/meetings")
