@@ -24,7 +24,7 @@ def clusters() -> Any:
         rows = list(s.scalars(select(HotCluster).order_by(HotCluster.meeting_id.is_not(None),
                                                           HotCluster.created_at.desc()).limit(50)))
         places = {p.id: p.label for p in s.scalars(select(Place).where(
-            Place.id.in_([c.building_id for c in rows])))} if rows else {}
+            Place.id.in_([c.place_id for c in rows])))} if rows else {}
         tickets: dict[int, list[str]] = {}
         for cid, ticket in s.execute(select(Complaint.cluster_id, Complaint.ticket).where(
                 Complaint.cluster_id.in_([c.id for c in rows])).order_by(Complaint.id)) if rows else []:

@@ -232,7 +232,7 @@ def cluster_meeting(session: Session, cluster_id: int, *, starts_at: datetime, p
                     now: datetime, title: str | None = None, meeting_type: str = "恳谈会",
                     created_by: str = "") -> object:
     """Turn a hot cluster into an invitation meeting for its reporting households."""
-    from models.community import BUILDING, Place, Scope
+    from models.community import Place, Scope
     from models.meetings import create_invitation_meeting
 
     cluster = session.get(HotCluster, cluster_id, with_for_update=True)
@@ -242,13 +242,13 @@ def cluster_meeting(session: Session, cluster_id: int, *, starts_at: datetime, p
         raise ValueError(f"热点问题 {cluster_id} 已经转为会议 {cluster.meeting_id}")
     members = list(session.scalars(select(Complaint).where(Complaint.cluster_id == cluster.id)
                                    .order_by(Complaint.id)))
-    building = session.get(Place, cluster.building_id)
-    label = building.label if building else ""
+    where = session.get(Place, cluster.place_id)
+    label = where.label if where else ""
     category = CATEGORIES.get(cluster.category, "其他")
     meeting = create_invitation_meeting(
         session, title=title or f"{label}{category}问题{meeting_type}", meeting_type=meeting_type,
         starts_at=starts_at, place=place, household_ids=[c.household_id for c in members],
         now=now, agenda="一事一议一决：" + "；".join(f"{c.ticket} {c.text[:30]}" for c in members[:10]),
-        scope=Scope(BUILDING, cluster.building_id, label), created_by=created_by)
+        scope=Scope(cluster.level, cluster.place_id, label), created_by=created_by)
     cluster.meeting_id = meeting.id
     return meeting

@@ -119,14 +119,16 @@ class ComplaintCounter(Base):
 
 
 class HotCluster(Base):
-    """一事一议一决: many households reporting one kind of problem in one building."""
+    """一事一议一决: many households reporting one kind of problem in one building, or across
+    the buildings of one residential point (level "building" or "point")."""
 
     __tablename__ = "hot_cluster"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
     category: Mapped[str] = mapped_column(String(16))
-    building_id: Mapped[int] = mapped_column(ForeignKey("place.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16), default="building")
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"), index=True)
     households: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[datetime | None]

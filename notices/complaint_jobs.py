@@ -41,8 +41,8 @@ def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
 
-def _place(s: Session, building_id: int) -> str:
-    p = s.get(Place, building_id)
+def _place(s: Session, place_id: int) -> str:
+    p = s.get(Place, place_id)
     return p.label if p else ""
 
 
@@ -126,37 +126,41 @@ def auto_close(env: JobEnv, now: datetime) -> int:
 
 @job("complaints.clusters", order=36)
 def clusters(env: JobEnv, now: datetime) -> int:
-    """一事一议一决: ≥ CLUSTER_HOUSEHOLDS households, one category, one building, in
-    CLUSTER_DAYS → one HotCluster linking the requests; staff are told once per cluster."""
+    """一事一议一决: ≥ CLUSTER_HOUSEHOLDS households, one category, in CLUSTER_DAYS, in one
+    building — or, among requests no building cluster took, across one residential point —
+    become one HotCluster linking the requests; staff are told once per cluster."""
     since = now - timedelta(days=rules.CLUSTER_DAYS)
     found = 0
     with transaction(env.factory) as s:
-        groups = s.execute(select(Complaint.building_id, Complaint.category,
-                                  func.count(func.distinct(Complaint.household_id)))
-                           .where(Complaint.created_at >= since,
-                                  Complaint.state.not_in((REJECTED, MERGED)))
-                           .group_by(Complaint.building_id, Complaint.category)
-                           .having(func.count(func.distinct(Complaint.household_id))
-                                   >= rules.CLUSTER_HOUSEHOLDS)).all()
-        for building_id, category, _n in groups:
-            found += _cluster(s, building_id, category, since, now)
+        for level, column in (("building", Complaint.building_id), ("point", Complaint.point_id)):
+            q = (select(column, Complaint.category, func.count(func.distinct(Complaint.household_id)))
+                 .where(Complaint.created_at >= since, Complaint.state.not_in((REJECTED, MERGED))))
+            if level == "point":
+                q = q.where(Complaint.cluster_id.is_(None))
+            groups = s.execute(q.group_by(column, Complaint.category).having(
+                func.count(func.distinct(Complaint.household_id)) >= rules.CLUSTER_HOUSEHOLDS)).all()
+            for place_id, category, _n in groups:
+                found += _cluster(s, level, place_id, category, since, now)
     return found
 
 
-def _cluster(s: Session, building_id: int, category: str, since: datetime, now: datetime) -> int:
-    members = list(s.scalars(select(Complaint).where(
-        Complaint.building_id == building_id, Complaint.category == category,
-        Complaint.created_at >= since, Complaint.state.not_in((REJECTED, MERGED)))
-        .order_by(Complaint.id)))
+def _cluster(s: Session, level: str, place_id: int, category: str, since: datetime, now: datetime) -> int:
+    column = Complaint.building_id if level == "building" else Complaint.point_id
+    q = select(Complaint).where(column == place_id, Complaint.category == category,
+                                Complaint.created_at >= since, Complaint.state.not_in((REJECTED, MERGED)))
+    if level == "point":
+        q = q.where(Complaint.cluster_id.is_(None) | Complaint.cluster_id.in_(
+            select(HotCluster.id).where(HotCluster.level == "point")))
+    members = list(s.scalars(q.order_by(Complaint.id)))
     # An open cluster of this kind (no meeting yet, recent) takes the new requests.
     cluster = s.scalars(select(HotCluster).where(
-        HotCluster.building_id == building_id, HotCluster.category == category,
+        HotCluster.level == level, HotCluster.place_id == place_id, HotCluster.category == category,
         HotCluster.meeting_id.is_(None), HotCluster.created_at >= since)
         .order_by(HotCluster.id.desc()).with_for_update()).first()
     new = cluster is None
     if cluster is None:
-        cluster = HotCluster(community_id=members[0].community_id, category=category,
-                             building_id=building_id, created_at=now)
+        cluster = HotCluster(community_id=members[0].community_id, category=category, level=level,
+                             place_id=place_id, created_at=now)
         s.add(cluster)
         s.flush()
     for c in members:
@@ -166,7 +170,7 @@ def _cluster(s: Session, building_id: int, category: str, since: datetime, now: 
     cluster.households = len({c.household_id for c in linked})
     if cluster.notified_at is None:
         text = JOB_TEXTS["cluster_found"].format(
-            place=_place(s, building_id), days=rules.CLUSTER_DAYS, n=cluster.households,
+            place=_place(s, place_id), days=rules.CLUSTER_DAYS, n=cluster.households,
             category=linked[0].category_label, cluster=cluster.id,
             tickets="、".join(c.ticket for c in linked[:6]) + ("等" if len(linked) > 6 else ""))
         for st in committee_heads(s) or responsible_staff(s, linked[0]):

@@ -25,17 +25,18 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=16), nullable=False),
-    sa.Column('building_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.String(length=16), nullable=False),
+    sa.Column('place_id', sa.Integer(), nullable=False),
     sa.Column('households', sa.Integer(), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(), nullable=False),
     sa.Column('notified_at', models.base.UTCDateTime(), nullable=True),
     sa.Column('meeting_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['building_id'], ['place.id'], name=op.f('fk_hot_cluster_building_id_place')),
+    sa.ForeignKeyConstraint(['place_id'], ['place.id'], name=op.f('fk_hot_cluster_place_id_place')),
     sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_hot_cluster_community_id_community')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hot_cluster'))
     )
     with op.batch_alter_table('hot_cluster', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hot_cluster_building_id'), ['building_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hot_cluster_place_id'), ['place_id'], unique=False)
     op.create_table('complaint',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket', sa.String(length=20), nullable=False),

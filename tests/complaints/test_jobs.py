@@ -211,3 +211,16 @@ def test_staff_turn_a_cluster_into_a_meeting_by_chat(world: World) -> None:
     with world.app.extensions["linli"].factory() as s:
         assert len(s.scalars(select(Invitation)).all()) == 5
     assert any("诚邀您家参加恳谈会" in p for p in world.pushes("o-3-401"))
+
+
+def test_one_problem_across_the_buildings_of_a_point_is_a_hot_issue_too(world: World) -> None:
+    _file_many(world, ["101", "102", "201"])                  # 3号楼: 3 households
+    _file_many(world, ["601", "602"], building="6")           # 6号楼: 2 more, same point
+    assert "complaints.clusters: 1" in world.run_due(T0 + timedelta(days=1))
+    with world.app.extensions["linli"].factory() as s:
+        (cluster,) = s.scalars(select(HotCluster)).all()
+        assert (cluster.level, cluster.households, cluster.category) == ("point", 5, "noise")
+        assert s.get(f.Place, cluster.place_id).kind == "point"
+    told = [p for p in world.pushes("o-head") if "热点问题" in p]
+    assert len(told) == 1 and "黄巷新村" in told[0]
+    assert "complaints.clusters: 0" in world.run_due(T0 + timedelta(days=1, hours=1))

@@ -133,7 +133,7 @@ def test_a_hot_issue_becomes_an_invitation_meeting_in_one_action(app: Any) -> No
     with transaction(factory) as s:
         homes = factories.stairwell(s, ["301", "302"])
         cluster = HotCluster(community_id=homes[0].community_id, category="noise",
-                             building_id=homes[0].building_id, households=2)
+                             place_id=homes[0].building_id, households=2)
         s.add(cluster)
         s.flush()
         for i, h in enumerate(homes):
