@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 TOKEN = "bench-token"
-TS, NONCE = "1764200000", "benchnonce"
+TS, NONCE = str(int(time.time())), "benchnonce"  # fresh: older timestamps are refused as replays
 SIG = hashlib.sha1("".join(sorted([TOKEN, TS, NONCE])).encode()).hexdigest()
 QUERY = f"/wechat?signature={SIG}&timestamp={TS}&nonce={NONCE}&openid=x"
 
@@ -49,10 +49,10 @@ def wait_up(port: int, path: str, timeout: float = 60) -> float:
     raise RuntimeError(f"server on {port} did not come up")
 
 
-def gunicorn(target: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
+def gunicorn(target: str, port: int, env: dict[str, str], workers: int, log: Path) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
            "--preload", "--log-level", "warning", target]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
 
 
 def post_one(port: int, text: str) -> float:
@@ -68,7 +68,7 @@ def post_one(port: int, text: str) -> float:
 
 def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-H", "Connection: close", "-s", str(ROOT / "bench" / "wechat.lua"),
+                          "-H", "Connection: close", "-s", os.environ.get("BENCH_LUA", str(ROOT / "bench" / "wechat.lua")),
                           f"http://127.0.0.1:{port}{QUERY}"], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -76,6 +76,9 @@ def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
     p99_ms = float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     sock = re.search(r"Socket errors:.*?timeout (\d+)", out)
+    for line in out.splitlines():
+        if line.startswith("non-200"):
+            print(line)
     return {"rps": rps, "p99_ms": p99_ms, "errors": float(non2xx.group(1)) if non2xx else 0.0,
             "timeouts": float(sock.group(1)) if sock else 0.0}
 
@@ -133,7 +136,8 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     for name, target, environment in (("echo", "bench.echo_app:app", base_env), ("linli", "app:app", env)):
         port = free_port()
         t0 = time.perf_counter()
-        proc = gunicorn(target, port, environment, args.workers)
+        log = tmp / f"{name}.log"
+        proc = gunicorn(target, port, environment, args.workers, log)
         try:
             startup = t0 and wait_up(port, "/healthz" if name == "linli" else "")
             first = post_one(port, "我家楼道的灯坏了好几天了") if name == "linli" else float("nan")
@@ -144,6 +148,10 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+            errors = [line for line in log.read_text(errors="replace").splitlines()
+                      if "Error" in line or "ERROR" in line]
+            for line in errors[:5]:
+                print(f"[{name} log] {line[:300]} ... {line[-700:]}")
     shutil.rmtree(tmp, ignore_errors=True)
     return results
 

@@ -1,6 +1,8 @@
 """Engines and sessions. Callers own the session and the transaction (SQLAlchemy 2 style)."""
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +37,18 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 10000) -
         engine = create_engine(url, echo=echo, connect_args={
             "timeout": busy_timeout_ms / 1000, "check_same_thread": False})
         _sqlite_pragmas(engine, busy_timeout_ms)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # gunicorn --preload builds the app (and opens connections) before forking workers: a
+    # child must never use the parent's sockets, so it starts with an empty pool.
+    ref = weakref.ref(engine)
+
+    def _fresh_pool_in_child() -> None:
+        if (alive := ref()) is not None:
+            alive.dispose(close=False)
+
+    os.register_at_fork(after_in_child=_fresh_pool_in_child)
+    return engine
 
 
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
