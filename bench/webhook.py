@@ -68,7 +68,8 @@ def post_one(port: int, text: str) -> float:
 
 def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-H", "Connection: close", "-s", os.environ.get("BENCH_LUA", str(ROOT / "bench" / "wechat.lua")),
+def gunicorn(target: str, port: int, env: dict[str, str], workers: int,
+             log: Path) -> subprocess.Popen[bytes]:
                           f"http://127.0.0.1:{port}{QUERY}"], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
