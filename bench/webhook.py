@@ -49,7 +49,8 @@ def wait_up(port: int, path: str, timeout: float = 60) -> float:
     raise RuntimeError(f"server on {port} did not come up")
 
 
-def gunicorn(target: str, port: int, env: dict[str, str], workers: int, log: Path) -> subprocess.Popen[bytes]:
+def gunicorn(target: str, port: int, env: dict[str, str], workers: int,
+             log: Path) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
            "--preload", "--log-level", "warning", target]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
@@ -67,9 +68,9 @@ def post_one(port: int, text: str) -> float:
 
 
 def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
+    lua = os.environ.get("BENCH_LUA", str(ROOT / "bench" / "wechat.lua"))
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-def gunicorn(target: str, port: int, env: dict[str, str], workers: int,
-             log: Path) -> subprocess.Popen[bytes]:
+                          "-H", "Connection: close", "-s", lua,
                           f"http://127.0.0.1:{port}{QUERY}"], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
