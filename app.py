@@ -72,6 +72,8 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
 
     nlu = get_nlu()
     if settings.nlu.warm_on_start:
+        import jieba
+        jieba.setLogLevel(logging.WARNING)  # its import sets DEBUG and prints the dictionary build
         nlu.warm()
     dispatcher = Dispatcher(nlu)
     register_all(dispatcher)
