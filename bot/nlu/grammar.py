@@ -22,6 +22,7 @@ from .slots import (
     find_topic,
     infer_category,
 )
+from .grammar_staff import cluster_meeting
 from .timeparse import find_when
 
 Slots = dict[str, Any]
@@ -290,23 +291,6 @@ def _reject(rest: str, word: str, now: Any) -> Parsed:
     return _ticket_then("complaint.reject", "reason")(rest, word, now) or (_decide(rest, word, now) if rest else None)
 
 
-def _cluster_meeting(rest: str, word: str, now: Any) -> Parsed:
-    """转恳谈会 <热点编号> [时间] [地点]: a hot issue becomes an invitation meeting."""
-    match = re.match(r"\s*第?\s*([0-9]+)\s*号?\s*(.*)$", rest, re.DOTALL)
-    if not match:
-        return "complaint.cluster_meeting", {}, True
-    slots: Slots = {"cluster": int(match[1])}
-    tail = match[2].strip()
-    when = find_when(tail, now) if tail else None
-    if when is not None:
-        slots.update(when.slots())
-        tail = (tail[: when.start] + " " + tail[when.end:]).strip()
-    place = tail.strip(" ,，;；在")
-    if place:
-        slots["place"] = place
-    return "complaint.cluster_meeting", slots, True
-
-
 def _free(intent: str, key: str) -> Parser:
     def parse(rest: str, word: str, now: Any) -> Parsed:
         slots: Slots = {}
@@ -365,8 +349,8 @@ COMMANDS: dict[str, Parser] = {
     "转办": _ticket_then("complaint.assign", "assignee"),
     "合并": _ticket_then("complaint.merge", "target"),
     "待办": _bare("complaint.todo"),
-    "转恳谈会": _cluster_meeting,
-    "转会议": _cluster_meeting,
+    "转恳谈会": cluster_meeting,
+    "转会议": cluster_meeting,
     "审核": _review,
     "通过": _decide,
     "批准": _decide,

@@ -6,7 +6,7 @@ import re
 
 from models.address import CN_DIGITS, to_int
 
-from .lexicon import CATEGORY_CUES, MEETING_TYPES, TOPIC_CUES
+from .lexicon_slots import CATEGORY_CUES, MEETING_TYPES, TOPIC_CUES
 
 N = rf"(?:[0-9]{{1,4}}|[{CN_DIGITS}]{{1,4}})"
 
