@@ -31,6 +31,7 @@ from models.delivery import Delivery  # noqa: E402
 from models.wechat import InboundMessage  # noqa: E402
 
 CHUNK = 20_000
+PROBE = "probe"  # the resident whose inbox is measured: 20 notices at every size, so only the table grows
 BENCH_TEXT = "最近有什么通知"
 
 
@@ -72,9 +73,9 @@ def measure(app: Any, counter: list[int]) -> dict[str, float]:
 
     def inbox() -> None:
         with linli.factory() as s:
-            list(s.scalars(select(Delivery).where(Delivery.openid == "g42").order_by(Delivery.id.desc()).limit(10)))
+            list(s.scalars(select(Delivery).where(Delivery.openid == PROBE).order_by(Delivery.id.desc()).limit(10)))
             s.scalar(select(func.count()).select_from(Delivery).where(
-                Delivery.openid == "g42", Delivery.read.is_(False)))
+                Delivery.openid == PROBE, Delivery.read.is_(False)))
 
     figures = {"reply path": median_ms(reply, 200), "inbox query": median_ms(inbox, 200)}
     return figures
@@ -97,6 +98,12 @@ def main() -> None:
                                  wechat={"api_base_url": "http://127.0.0.1:9/"},
                                  server={"rate_limit_per_minute": 10**9}))
     sizes = [int(x) for x in args.sizes.split(",")]
+    now = utcnow()
+    with app.extensions["linli"].engine.begin() as conn:
+        conn.execute(insert(Delivery), [
+            {"notice_key": f"bulletin:probe{i}", "openid": PROBE, "kind": "notice", "body": {"text": "通知"},
+             "status": "deferred", "channel": "inbox", "attempts": 1, "urgent": False, "read": i % 2 == 0,
+             "created_at": now, "next_attempt_at": now} for i in range(20)])
     counter = [0]
     have = 0
     rows: list[tuple[int, dict[str, float]]] = []

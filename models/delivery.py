@@ -20,6 +20,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("notice_key", "openid"),
         Index("ix_delivery_status_due", "status", "next_attempt_at"),
+        # The inbox: a resident's latest notices and their unread count, from the index alone.
+        Index("ix_delivery_inbox", "openid", "read", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
