@@ -19,7 +19,6 @@ from models.jobs import JobRun, SchedulerLease
 from models.wechat import AccessToken
 
 bp = Blueprint("ops", __name__)
-_request_id: Any = None  # set per request; read by the log filter
 
 
 class RequestIdFilter(logging.Filter):

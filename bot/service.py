@@ -154,16 +154,17 @@ class MessageService:
             try:
                 return self._process_once(inbound, now)
             except IntegrityError:
-                if self._seen(inbound):
+                if self._stored(inbound) is not None:
                     raise _Duplicate() from None
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _seen(self, inbound: Inbound) -> bool:
+    def _stored(self, inbound: Inbound) -> InboundMessage | None:
+        """The committed record of this message, if any worker handled it already."""
         with self.factory() as s:
-            return s.scalar(select(InboundMessage.id).where(
-                InboundMessage.dedup_key == inbound.dedup_key)) is not None
+            return s.scalars(select(InboundMessage)
+                             .where(InboundMessage.dedup_key == inbound.dedup_key)).first()
 
     def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         with transaction(self.factory) as s:
@@ -203,9 +204,7 @@ class MessageService:
 
     def _duplicate(self, inbound: Inbound) -> Outcome:
         """A retry: give the stored reply, or nothing if it went out another way."""
-        with self.factory() as s:
-            row = s.scalars(select(InboundMessage)
-                            .where(InboundMessage.dedup_key == inbound.dedup_key)).first()
+        row = self._stored(inbound)
         if row is None or row.reply is None or row.deferred:
             return Outcome(None, duplicate=True)
         return Outcome(Reply.from_json(row.reply), duplicate=True, intent=row.intent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.dispatch import Dispatcher
 from handlers import basic, binding, bulletins, complaints, meetings, votes
+from handlers.common import staff_of
 from models import authz
 
 FAMILIES = [basic, binding, complaints, votes, meetings, bulletins]
@@ -17,6 +18,4 @@ def register_all(d: Dispatcher) -> None:
 
 def authorize(ctx: Context, action: str) -> bool:
     """Every staff intent passes here (models.authz holds the role table)."""
-    if "staff" not in ctx.extra:
-        ctx.extra["staff"] = authz.staff_for(ctx.session, ctx.openid)
-    return authz.can(ctx.extra["staff"], action)
+    return authz.can(staff_of(ctx), action)

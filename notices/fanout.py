@@ -35,23 +35,26 @@ def push_to_scope(session: Session, scope: Scope, text: str, *, notice_key: str,
                   kind: str = "notice", urgent: bool = False,
                   now: datetime | None = None) -> list[int]:
     """Queue `text` for every verified resident in scope; returns the new delivery ids."""
-    ids = []
-    for openid in residents_in(session, scope):
-        row = deliver.enqueue(session, openid, text, notice_key=notice_key, kind=kind,
-                              urgent=urgent, now=now)
-        if row is not None:
-            ids.append(row.id)
-    return ids
+    return _enqueue_each(session, residents_in(session, scope), text, notice_key=notice_key,
+                         kind=kind, urgent=urgent, now=now)
 
 
 def push_to_households(session: Session, household_ids: list[int], text: str, *,
                        notice_key: str, kind: str = "notice", urgent: bool = False,
                        now: datetime | None = None) -> list[int]:
     """Queue `text` for every verified resident of these households."""
-    ids = []
     q = select(Resident.openid).where(Resident.household_id.in_(household_ids),
                                       Resident.status == "verified", Resident.followed.is_(True))
-    for openid in session.scalars(q.order_by(Resident.id)):
+    return _enqueue_each(session, list(session.scalars(q.order_by(Resident.id))), text,
+                         notice_key=notice_key, kind=kind, urgent=urgent, now=now)
+
+
+def _enqueue_each(session: Session, openids: list[str], text: str, *, notice_key: str, kind: str,
+                  urgent: bool, now: datetime | None) -> list[int]:
+    """One row per person, each in its own savepoint, so a row another process wrote
+    first is skipped instead of failing the whole fan-out."""
+    ids = []
+    for openid in openids:
         row = deliver.enqueue(session, openid, text, notice_key=notice_key, kind=kind,
                               urgent=urgent, now=now)
         if row is not None:
