@@ -5,15 +5,19 @@ Every change to a meeting's sign-ups first locks the meeting row (get_meeting(lo
 SELECT … FOR UPDATE on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE), so
 counting and then inserting is atomic across workers: capacity is never exceeded and
 waitlist positions never collide. The unique (meeting, openid) constraint backs the
-"one sign-up per person" rule even if a caller forgets the lock.
+"one sign-up per person" rule even if a caller forgets the lock, and the database's own
+count of confirmed places (meeting.confirmed, ck_meeting_capacity) backs the capacity:
+should it ever refuse a confirmation here, the person is waitlisted instead (_write).
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.community import Household, contains
@@ -26,6 +30,7 @@ from models.meetings import (
     Meeting,
     Signup,
     get_meeting,
+    over_capacity,
 )
 
 ACTIVE = (CONFIRMED, WAITLISTED)
@@ -157,17 +162,36 @@ def sign_up(session: Session, meeting_id: int, *, openid: str, household: Househ
     hid = household.id if household else None
     # Decide before touching the row, so no half-built row is autoflushed by the counts.
     invited = is_invited(session, m.id, hid)
+    code = row.checkin_code if row is not None else _new_code(session, m.id)
+    fields = dict(household_id=hid, created_at=now, cancelled_at=None, invited=invited)
+    saved = None
     if _can_confirm(session, m, hid, now):
-        status, position, confirmed_at = CONFIRMED, None, now
-    else:
-        status, position, confirmed_at = WAITLISTED, waitlist_length(session, m.id) + 1, None
-    if row is None:
-        row = Signup(meeting_id=m.id, openid=openid, checkin_code=_new_code(session, m.id))
-        session.add(row)
-    row.household_id, row.created_at, row.cancelled_at, row.invited = hid, now, None, invited
-    row.status, row.position, row.confirmed_at = status, position, confirmed_at
-    session.flush()
-    return SignupResult(row.status, m, row)
+        saved = _write(session, row, m.id, openid, code,
+                       fields | dict(status=CONFIRMED, position=None, confirmed_at=now))
+    if saved is None:   # full, or the database found it full
+        saved = _write(session, row, m.id, openid, code, fields | dict(
+            status=WAITLISTED, position=waitlist_length(session, m.id) + 1, confirmed_at=None))
+    assert saved is not None   # a waitlisted row takes no place: never refused as over capacity
+    return SignupResult(saved.status, m, saved)
+
+
+def _write(session: Session, row: Signup | None, meeting_id: int, openid: str, code: str,
+           fields: dict[str, Any]) -> Signup | None:
+    """Write the sign-up (a new row when `row` is None) in a savepoint; None when the
+    database refuses it as over capacity (then nothing of it is left in the session)."""
+    try:
+        with session.begin_nested():
+            if row is None:
+                row = Signup(meeting_id=meeting_id, openid=openid, checkin_code=code)
+                session.add(row)
+            for k, v in fields.items():
+                setattr(row, k, v)
+            session.flush()
+    except IntegrityError as exc:
+        if not over_capacity(exc):
+            raise
+        return None
+    return row
 
 
 def active_signup(session: Session, meeting_id: int, openid: str) -> Signup | None:
@@ -215,8 +239,9 @@ def fill_places(session: Session, m: Meeting, now: datetime) -> list[Signup]:
         if nxt is None:
             return promoted
         pos = nxt.position or 0
-        nxt.status, nxt.position, nxt.confirmed_at = CONFIRMED, None, now
-        session.flush()
+        if _write(session, nxt, m.id, nxt.openid, nxt.checkin_code,
+                  dict(status=CONFIRMED, position=None, confirmed_at=now)) is None:
+            return promoted   # the database counts the meeting full: nobody else fits
         _close_gap(session, m.id, pos)
         promoted.append(nxt)
 
