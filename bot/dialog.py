@@ -1,4 +1,5 @@
-"""Per-openid dialog state with a timeout, stored in the caller's transaction."""
+"""Per-openid dialog state with a timeout, stored in the caller's transaction (the
+database table; bot/shared_state.py keeps it in Redis where configured)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ class Dialog:
     data: dict[str, Any] = field(default_factory=dict)
     timed_out: str | None = None   # the state that expired just now, if any
     _dirty: bool = False
+    shared: bool = False           # read from Redis, so saved there (after the commit)
 
     def set(self, state: str, **data: Any) -> None:
         self.state, self.data, self._dirty = state, data, True

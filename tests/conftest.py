@@ -21,6 +21,9 @@ from models.db import make_engine, normalise_url
 from tests.wechat_side import WeChatSide
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+# With TEST_REDIS_URL set, every app on PostgreSQL also uses Redis (the production shape),
+# under a key prefix of its own test; apps on SQLite stay without Redis.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
@@ -28,7 +31,11 @@ if os.environ.get("CI") == "true" and not PG_URL:
     raise pytest.UsageError("CI must set TEST_DATABASE_URL so the PostgreSQL run cannot skip")
 
 
-def base_config(db_url: str, **over: Any) -> dict[str, Any]:
+def new_redis_prefix() -> str:
+    return f"linli-test:{uuid.uuid4().hex[:12]}:"
+
+
+def base_config(db_url: str, *, redis_key_prefix: str = "", **over: Any) -> dict[str, Any]:
     cfg: dict[str, Any] = {
         "community": {"name": "黄巷社区"},
         "server": {"secret_key": "test-secret", "base_url": "http://127.0.0.1:9",
@@ -40,6 +47,8 @@ def base_config(db_url: str, **over: Any) -> dict[str, Any]:
         "sandbox": {"enabled": True},
         "scheduler": {"embedded": False},
     }
+    if REDIS_URL and db_url.startswith("postgresql"):
+        cfg["redis"] = {"url": REDIS_URL, "prefix": redis_key_prefix or new_redis_prefix()}
     from settings import deep_merge
     return deep_merge(cfg, over)
 
@@ -100,9 +109,10 @@ def make_app(db_url: str) -> Iterator[Any]:
     from app import create_app
 
     apps = []
+    prefix = new_redis_prefix()  # one per test: the apps of a test share Redis like workers
 
     def build(**over: Any) -> Any:
-        app = create_app(base_config(db_url, **over))
+        app = create_app(base_config(db_url, redis_key_prefix=prefix, **over))
         app.testing = True
         apps.append(app)
         return app
@@ -112,6 +122,18 @@ def make_app(db_url: str) -> Iterator[Any]:
         linli = app.extensions["linli"]
         linli.service.shutdown()
         linli.engine.dispose()
+        _forget_redis_keys(linli)
+
+
+def _forget_redis_keys(linli: Any) -> None:
+    client = linli.extra.get("redis")
+    if client is None or not linli.settings.redis.prefix.startswith("linli-test:"):
+        return
+    try:
+        for key in client.scan_iter(match=linli.settings.redis.prefix + "*", count=500):
+            client.delete(key)
+    except Exception:  # noqa: BLE001 - a dead Redis (outage tests) has nothing to forget
+        pass
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import new_redis_prefix
 from tests.wechat_side import WeChatSide
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
@@ -55,12 +56,17 @@ def test_a_flooding_openid_is_slowed_politely_and_others_are_not(make_app: Any) 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
 def test_rate_limit_is_shared_by_workers_through_redis(make_app: Any) -> None:
-    a = make_app(server={"rate_limit_per_minute": 4}, redis={"url": REDIS_URL})
-    b = make_app(server={"rate_limit_per_minute": 4}, redis={"url": REDIS_URL})
+    redis = {"url": REDIS_URL, "prefix": new_redis_prefix()}
+    a = make_app(server={"rate_limit_per_minute": 4}, redis=redis)
+    b = make_app(server={"rate_limit_per_minute": 4}, redis=redis)
     openid = f"o-redis-{uuid.uuid4().hex[:8]}"
     replies = flood(WeChatSide(a), openid, 2) + flood(WeChatSide(b), openid, 3)
     assert "稍等" in replies[4]
-    assert "redis" in a.test_client().get("/healthz").json
+    assert a.test_client().get("/healthz").json["redis"].startswith("ok")
+    # Every key of this deployment is under its prefix (deployments can share a Redis).
+    client = a.extensions["linli"].extra["redis"]
+    keys = [k.decode() for k in client.scan_iter(match=f"*{openid}*")]
+    assert keys and all(k.startswith(redis["prefix"]) for k in keys)
 
 
 def test_a_redis_outage_does_not_silence_residents(make_app: Any) -> None:
