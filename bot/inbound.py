@@ -39,13 +39,16 @@ class Inbound:
     link: dict[str, str] | None = None
     status: str = ""              # TEMPLATESENDJOBFINISH: success / failed:user block / ...
     ticket: str = ""              # SCAN / subscribe by QR code
+    app_id: str | None = None     # the community account it came through; None: the deployment's
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def dedup_key(self) -> str:
         """WeChat's retry of the same message carries the same MsgId (events: user + time)."""
         if self.msg_id:
-            return f"m:{self.msg_id}"
+            # MsgIds are only unique within one Official Account: a community account's
+            # ids carry its AppId (the deployment's own keep the bare form).
+            return f"m:{self.app_id}:{self.msg_id}" if self.app_id else f"m:{self.msg_id}"
         return f"e:{self.openid}:{self.create_time}:{self.event or self.msg_type}:{self.event_key}"[:160]
 
     @property

@@ -3,9 +3,14 @@
 GET answers WeChat's URL verification; POST takes messages in plaintext, compatible
 or safe mode, chosen per request (encrypt_type=aes with msg_signature) as WeChat does.
 Forged → 403, not a WeChat message → 400, too large → 413; never a 500.
+
+/wechat is the deployment's own account (`wechat`); /wechat/<app_id> a community's
+(`accounts`), checked with that account's token, EncodingAESKey and AppId: a message
+signed or encrypted for another account → 403, an AppId not configured → 404.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
@@ -31,10 +36,31 @@ def _settings() -> Settings:
     return current_app.extensions["linli"].settings
 
 
-def _crypto(s: Settings) -> crypto.MessageCrypto | None:
-    if not s.wechat.encoding_aes_key:
+@dataclasses.dataclass(frozen=True)
+class _Keys:
+    """What checks a message for one account."""
+
+    app_id: str
+    token: str
+    encoding_aes_key: str
+    original_id: str       # gh_…: when set, ToUserName must be it (plaintext has no AppId)
+    account: str | None    # Inbound.app_id: None for the deployment's own account
+
+
+def _keys(s: Settings, app_id: str | None) -> _Keys | None:
+    if app_id is None or app_id == s.wechat.app_id:
+        w = s.wechat
+        return _Keys(w.app_id, w.token, w.encoding_aes_key, "", None)
+    a = s.account(app_id)
+    if a is None:
         return None
-    return crypto.MessageCrypto(s.wechat.token, s.wechat.encoding_aes_key, s.wechat.app_id)
+    return _Keys(a.app_id, a.token, a.encoding_aes_key, a.original_id, a.app_id)
+
+
+def _crypto(k: _Keys) -> crypto.MessageCrypto | None:
+    if not k.encoding_aes_key:
+        return None
+    return crypto.MessageCrypto(k.token, k.encoding_aes_key, k.app_id)
 
 
 def _args() -> tuple[str, str]:
@@ -51,20 +77,27 @@ def _stale(timestamp: str, skew: int) -> bool:
 
 
 @bp.get("/wechat")
-def verify_url() -> Response:
-    s = _settings()
+@bp.get("/wechat/<app_id>")
+def verify_url(app_id: str | None = None) -> Response:
+    keys = _keys(_settings(), app_id)
+    if keys is None:
+        return _plain("unknown account", 404)
     timestamp, nonce = _args()
     echostr = request.args.get("echostr", "")
     try:
-        crypto.verify((s.wechat.token, timestamp, nonce), request.args.get("signature"))
+        crypto.verify((keys.token, timestamp, nonce), request.args.get("signature"))
     except crypto.SignatureError:
         return _plain("forbidden", 403)
     return _plain(echostr, 200)
 
 
 @bp.post("/wechat")
-def receive() -> Response:
+@bp.post("/wechat/<app_id>")
+def receive(app_id: str | None = None) -> Response:
     s = _settings()
+    keys = _keys(s, app_id)
+    if keys is None:
+        return _plain("unknown account", 404)
     limit = s.server.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return _plain("request body too large", 413)
@@ -73,14 +106,14 @@ def receive() -> Response:
         return _plain("request body too large", 413)
     timestamp, nonce = _args()
     try:
-        crypto.verify((s.wechat.token, timestamp, nonce), request.args.get("signature"))
+        crypto.verify((keys.token, timestamp, nonce), request.args.get("signature"))
     except crypto.SignatureError:
         return _plain("forbidden", 403)
     if _stale(timestamp, s.server.max_clock_skew_seconds):
         return _plain("stale timestamp", 403)  # a captured request replayed later
 
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
-    box = _crypto(s)
+    box = _crypto(keys)
     try:
         fields = parse_xml(body)
         if encrypted:
@@ -89,7 +122,7 @@ def receive() -> Response:
             xml = box.decrypt(field_text(fields.get("Encrypt")), request.args.get("msg_signature"),
                               timestamp, nonce)
             fields = parse_xml(xml)
-        inbound = from_fields(fields)
+        inbound = dataclasses.replace(from_fields(fields), app_id=keys.account)
     except crypto.SignatureError:
         return _plain("forbidden", 403)
     except crypto.ForeignAppError:
@@ -97,6 +130,8 @@ def receive() -> Response:
     except (BadXML, crypto.DecryptError) as exc:
         log.info("bad webhook body: %s", exc)
         return _plain("not a WeChat message", 400)
+    if keys.original_id and inbound.to != keys.original_id:
+        return _plain("message for another account", 403)
 
     service: MessageService = current_app.extensions["linli"].service
     started = time.perf_counter()

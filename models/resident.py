@@ -14,6 +14,10 @@ class Resident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), unique=True)
+    # The Official Account they write through (an openid belongs to one account): NULL is
+    # the deployment's own (`wechat`), else a community account's AppId (`accounts`).
+    # Every push to them goes out through this account.
+    app_id: Mapped[str | None] = mapped_column(String(64))
     followed: Mapped[bool] = mapped_column(default=True)
     followed_at: Mapped[datetime | None]
     unfollowed_at: Mapped[datetime | None]

@@ -18,5 +18,7 @@ class SandboxMessage(Base):
     # in: the user wrote; reply: the passive reply; push: a call to the stand-in API
     direction: Mapped[str] = mapped_column(String(8))
     api: Mapped[str | None] = mapped_column(String(32))
+    # The Official Account the message came in or went out through (several in one deployment).
+    app_id: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,5 +1,8 @@
 """The WeChat API client: wechatpy, pointed at `wechat.api_base_url` for every call
-(the token fetch included), with the shared token and a bounded retry on 40001/42001."""
+(the token fetch included), with the shared token and a bounded retry on 40001/42001.
+
+One client per Official Account (Accounts): the deployment's own (`wechat`) and each
+community's (`accounts`), each with its own AppId, secret, token store and templates."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +14,7 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from notices.tokens import TokenStore
-from settings import Settings
+from settings import AccountSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ class _Client(WeChatClient):
     on 40001 it refetches without limit and can burn the daily token quota)."""
 
     def __init__(self, api: WeChatApi):
-        super().__init__(api.settings.wechat.app_id, api.settings.wechat.app_secret,
+        super().__init__(api.app_id, api.app_secret,
                          timeout=api.settings.wechat.api_timeout_seconds, auto_retry=False)
         self.API_BASE_URL = api.base_url + "cgi-bin/"
         self._api = api
@@ -48,16 +51,29 @@ class _Client(WeChatClient):
         return {"access_token": token}
 
 
+def _http_session() -> requests.Session:
+    http = requests.Session()
+    # Fan-outs call from many threads at once: keep a connection per thread.
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+    http.mount("http://", adapter)
+    http.mount("https://", adapter)
+    return http
+
+
 class WeChatApi:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session]):
+    """The API as one Official Account: the deployment's (account=None) or a community's."""
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session],
+                 account: AccountSettings | None = None, http: requests.Session | None = None):
         self.settings = settings
+        self.account = account
+        w = settings.wechat
+        self.app_id = account.app_id if account else w.app_id
+        self.app_secret = account.app_secret if account else w.app_secret
+        self.templates: dict[str, str] = account.templates if account else w.templates
         self.base_url = settings.api_base_url
-        self.http = requests.Session()
-        # Fan-outs call from many threads at once: keep a connection per thread.
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
-        self.http.mount("http://", adapter)
-        self.http.mount("https://", adapter)
-        self.tokens = TokenStore(factory, settings.wechat.app_id, self._fetch_token)
+        self.http = http or _http_session()
+        self.tokens = TokenStore(factory, self.app_id, self._fetch_token)
         self.client = _Client(self)
         self.client._http = self.http  # one connection pool for token and calls
 
@@ -65,8 +81,8 @@ class WeChatApi:
         w = self.settings.wechat
         try:
             res = self.http.get(self.base_url + "cgi-bin/token", timeout=w.api_timeout_seconds,
-                                params={"grant_type": "client_credential", "appid": w.app_id,
-                                        "secret": w.app_secret})
+                                params={"grant_type": "client_credential", "appid": self.app_id,
+                                        "secret": self.app_secret})
             res.raise_for_status()
             data = res.json()
         except (requests.RequestException, ValueError) as exc:
@@ -118,3 +134,24 @@ class WeChatApi:
         """A text mass message to a list of openids (WeChat: 2 to 10,000 of them)."""
         return self.call("post", "message/mass/send",
                          data={"touser": openids, "msgtype": "text", "text": {"content": text}})
+
+
+class Accounts:
+    """Every Official Account's client, found by the AppId a resident writes through
+    (Resident.app_id; None is the deployment's own account). One connection pool for all."""
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session],
+                 deployment: WeChatApi | None = None):
+        self.deployment = deployment or WeChatApi(settings, factory)
+        self.by_app_id = {a.app_id: WeChatApi(settings, factory, a, http=self.deployment.http)
+                          for a in settings.accounts}
+
+    def get(self, app_id: str | None) -> WeChatApi | None:
+        """The client for this account; None for an AppId no longer configured (its
+        residents' openids mean nothing to any other account, so nothing is pushed)."""
+        if app_id is None or app_id == self.deployment.app_id:
+            return self.deployment
+        return self.by_app_id.get(app_id)
+
+    def all(self) -> list[WeChatApi]:
+        return [self.deployment, *self.by_app_id.values()]

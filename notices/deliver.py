@@ -30,7 +30,7 @@ from models.base import utcnow
 from models.db import transaction
 from models.delivery import DEFERRED, FAILED, PENDING, SENDING, SENT, Delivery
 from models.resident import Resident
-from notices.client import WeChatApi, WeChatApiError
+from notices.client import Accounts, WeChatApi, WeChatApiError
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,14 @@ def enqueue_many(session: Session, openids: Iterable[str], text: str, *, notice_
         .order_by(Delivery.id)))
 
 
+@dataclass(frozen=True)
+class _To:
+    """Whom a delivery goes to: do they follow their account, and which account is it."""
+
+    followed: bool
+    app_id: str | None   # None: the deployment's own account
+
+
 @dataclass
 class _Result:
     """What one attempt came to; written with others in one transaction."""
@@ -140,10 +148,12 @@ class Sender:
     inbox rather than risk a second push."""
 
     def __init__(self, settings: Settings, factory: sessionmaker[Session], api: WeChatApi,
-                 workers: int = CONCURRENCY):
+                 workers: int = CONCURRENCY, accounts: Accounts | None = None):
         self.settings = settings
         self.factory = factory
-        self.api = api
+        self.api = api   # the deployment's own account
+        # Each resident is pushed to through the account they write through (Resident.app_id).
+        self.accounts = accounts or Accounts(settings, factory, api)
         self.workers = workers
         # SQLite has one writer at a time (and BEGIN IMMEDIATE on every transaction); its
         # busy handler sleeps in steps of milliseconds, so threads of one process queue on a
@@ -198,7 +208,7 @@ class Sender:
                     claimed = self._claim(batch, now)
                     counts["skipped"] += len(batch) - len(claimed)
                     work = self._attempt_and_record if eager else self._attempt
-                    inflight |= {pool.submit(work, d, followed, now) for d, followed in claimed}
+                    inflight |= {pool.submit(work, d, to, now) for d, to in claimed}
                     if not inflight:
                         continue
                 done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
@@ -239,9 +249,9 @@ class Sender:
         return n
 
     # Claim, attempt, record --------------------------------------------------------------
-    def _claim(self, ids: list[int], now: datetime) -> list[tuple[Delivery, bool]]:
+    def _claim(self, ids: list[int], now: datetime) -> list[tuple[Delivery, _To]]:
         """Take the due rows among `ids` (pending → sending), with whether each resident
-        still follows the account."""
+        still follows their account, and which account that is."""
         q = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING,
                                    Delivery.next_attempt_at <= now)
         if quiet_until(now, self.tz) is not None:
@@ -252,46 +262,50 @@ class Sender:
                                  .execution_options(synchronize_session=False)))
             if not got:
                 return []
-            rows = s.execute(select(Delivery, Resident.followed)
+            rows = s.execute(select(Delivery, Resident.followed, Resident.app_id)
                              .outerjoin(Resident, Resident.openid == Delivery.openid)
                              .where(Delivery.id.in_(got)).order_by(Delivery.id)).all()
-            return [(d, bool(followed)) for d, followed in rows]
+            return [(d, _To(bool(followed), app_id)) for d, followed, app_id in rows]
 
-    def _attempt_and_record(self, d: Delivery, followed: bool, now: datetime) -> _Result:
-        result = self._attempt(d, followed, now)
+    def _attempt_and_record(self, d: Delivery, to: _To, now: datetime) -> _Result:
+        result = self._attempt(d, to, now)
         self._record([result], now)
         return result
 
-    def _attempt(self, d: Delivery, followed: bool, now: datetime) -> _Result:
+    def _attempt(self, d: Delivery, to: _To, now: datetime) -> _Result:
         try:
-            return self._channels(d, followed, now)
+            return self._channels(d, to, now)
         except Exception:  # noqa: BLE001 - one bad row must not stop a fan-out
             log.exception("delivery %s: unexpected error; retried later", d.id)
             return _Result(d.id, d.attempts, PENDING, None, now + BACKOFF[0], None, "error")
 
-    def _channels(self, d: Delivery, followed: bool, now: datetime) -> _Result:
+    def _channels(self, d: Delivery, to: _To, now: datetime) -> _Result:
         if d.read:  # the resident already read it with 通知: nothing to push
             return _Result(d.id, d.attempts, SENT, "inbox", d.next_attempt_at)
         errcode: int | None = None
         errmsg: str | None = None
-        for channel in self.settings.wechat.channels if followed else ():
+        api = self.accounts.get(to.app_id)
+        if api is None:
+            return _Result(d.id, d.attempts, DEFERRED, "inbox", d.next_attempt_at, None,
+                           f"account {to.app_id} is no longer configured; kept in the inbox")
+        for channel in self.settings.wechat.channels if to.followed else ():
             if channel == "inbox":
                 break
             reserved = False
             try:
                 if channel == "template":
-                    template_id = self.settings.wechat.templates.get(d.kind)
+                    template_id = api.templates.get(d.kind)   # the account's own templates
                     if not template_id:
                         continue
-                    res = self.api.send_template(d.openid, template_id, _template_data(d),
-                                                 d.body.get("url", ""))
+                    res = api.send_template(d.openid, template_id, _template_data(d),
+                                            d.body.get("url", ""))
                     return _Result(d.id, d.attempts, SENT, channel, d.next_attempt_at,
                                    msgid=str(res.get("msgid") or "") or None)
                 if channel == "customer":
                     if not self._reserve_allowance(d.openid, now):
                         continue
                     reserved = True
-                    self.api.send_custom(d.openid, _custom_body(d))
+                    api.send_custom(d.openid, _custom_body(d))
                     return _Result(d.id, d.attempts, SENT, channel, d.next_attempt_at)
             except WeChatApiError as exc:
                 if exc.transient:
@@ -325,6 +339,18 @@ class Sender:
                    "b_sent": now if r.status == SENT else None} for r in results]
         with self._tx() as s:
             s.connection().execute(stmt, params)
+
+    def mass_send(self, openids: list[str], text: str) -> dict[str, Any]:
+        """A mass message through the account these people write through. Openids of several
+        accounts are refused (each account must send its own, and a partial success would
+        be pushed again by the ordinary channels); the caller then uses those channels."""
+        with self.factory() as s:
+            app_ids = set(s.scalars(select(Resident.app_id).where(Resident.openid.in_(openids))))
+        api = self.accounts.get(next(iter(app_ids), None)) if len(app_ids) <= 1 else None
+        if api is None:
+            raise WeChatApiError(None, "a mass send covers one account's followers only",
+                                 transient=False)
+        return api.mass_send(openids, text)
 
     def _reserve_allowance(self, openid: str, now: datetime) -> bool:
         """Take one of the 5 customer-service messages the resident's last message allows."""

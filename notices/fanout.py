@@ -109,7 +109,7 @@ def mass_send(sender: deliver.Sender, notice_key: str, text: str, now: datetime)
         batch = chosen[start:start + MASS_BATCH]
         batch_ids = [i for i, _ in batch]
         try:
-            res = sender.api.mass_send([o for _, o in batch], text)
+            res = sender.mass_send([o for _, o in batch], text)   # per account
         except WeChatApiError as exc:
             log.warning("mass send of %s failed (%s); ordinary delivery instead", notice_key, exc)
             with transaction(sender.factory) as s:

@@ -4,6 +4,11 @@ It behaves like WeChat where Linli depends on it: tokens that expire and are rep
 (an old one stays valid 5 minutes after a new fetch), the 48 h customer-service window
 and its 5 messages per user message, and it records every outbound message. Faults can
 be injected for tests and benchmarks through /sandbox/api/_faults.
+
+It stands in for every Official Account of the deployment (`wechat` and `accounts`): each
+AppId gets its own tokens, each recorded message names the account it went out through,
+and a push to an openid that writes through another account is refused (40003), as
+WeChat does: an openid means something to one account only.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.db import transaction
@@ -31,7 +37,7 @@ PER_MESSAGE = 5
 class StandIn:
     """Per-process state of the stand-in: issued tokens, injected faults, counters."""
 
-    tokens: list[tuple[str, float]] = field(default_factory=list)
+    tokens: dict[str, list[tuple[str, float]]] = field(default_factory=dict)   # per AppId
     latency_ms: int = 0
     queue: list[dict[str, Any]] = field(default_factory=list)   # one fault per call, in order
     always: dict[str, Any] = field(default_factory=dict)        # a fault on every call
@@ -45,22 +51,23 @@ class StandIn:
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1
 
-    def issue(self) -> str:
+    def issue(self, app_id: str) -> str:
         token = "sbx" + secrets.token_urlsafe(24)
         with self.lock:
-            self.tokens.append((token, time.time()))
-            self.tokens = self.tokens[-5:]
+            self.tokens[app_id] = [*self.tokens.get(app_id, []), (token, time.time())][-5:]
         return token
 
-    def valid(self, token: str) -> bool:
+    def valid(self, token: str) -> str | None:
+        """The AppId this token was issued to, while it is valid."""
         now = time.time()
         with self.lock:
-            for i, (t, issued) in enumerate(self.tokens):
-                if t != token or now - issued > 7200:
-                    continue
-                replaced_at = self.tokens[i + 1][1] if i + 1 < len(self.tokens) else None
-                return replaced_at is None or now - replaced_at < 300
-        return False
+            for app_id, tokens in self.tokens.items():
+                for i, (t, issued) in enumerate(tokens):
+                    if t != token or now - issued > 7200:
+                        continue
+                    replaced_at = tokens[i + 1][1] if i + 1 < len(tokens) else None
+                    return app_id if replaced_at is None or now - replaced_at < 300 else None
+        return None
 
     def next_fault(self, kind: str) -> dict[str, Any] | None:
         """The next fault meant for this kind of call (a fault may name one with "only")."""
@@ -105,23 +112,43 @@ def token() -> Response:
     fault = _apply_faults("token")
     if fault is not None:
         return fault
-    w = current_app.extensions["linli"].settings.wechat
-    if request.args.get("appid") != w.app_id or request.args.get("secret") != w.app_secret:
-        return _err(40013 if request.args.get("appid") != w.app_id else 40125, "invalid appid or secret")
-    return jsonify({"access_token": st.issue(), "expires_in": 7200})
+    settings = current_app.extensions["linli"].settings
+    secrets_by_app = {settings.wechat.app_id: settings.wechat.app_secret,
+                      **{a.app_id: a.app_secret for a in settings.accounts}}
+    app_id = request.args.get("appid", "")
+    if app_id not in secrets_by_app or request.args.get("secret") != secrets_by_app[app_id]:
+        return _err(40013 if app_id not in secrets_by_app else 40125, "invalid appid or secret")
+    st.count(f"token:{app_id}")
+    return jsonify({"access_token": st.issue(app_id), "expires_in": 7200})
 
 
-def _authorised() -> Response | None:
-    if not _state().valid(request.args.get("access_token", "")):
+def _authorised() -> str | Response:
+    """The AppId the call's access token belongs to, or WeChat's answer to a bad token."""
+    app_id = _state().valid(request.args.get("access_token", ""))
+    if app_id is None:
         return _err(40001, "invalid credential, access_token is invalid or not latest")
-    return None
+    return app_id
 
 
-def _record(openid: str | list[str], api: str, body: dict[str, Any]) -> None:
+def _follow_another(s: Session, openids: list[str], app_id: str) -> bool:
+    """Does any of these openids write through another account (its latest message)?"""
+    latest = select(func.max(SandboxMessage.id)).where(
+        SandboxMessage.openid.in_(openids), SandboxMessage.direction == "in") \
+        .group_by(SandboxMessage.openid)
+    return bool(s.scalar(select(func.count()).select_from(SandboxMessage).where(
+        SandboxMessage.id.in_(latest), SandboxMessage.app_id != app_id)))
+
+
+def _record(openid: str | list[str], api: str, body: dict[str, Any], app_id: str) -> Response | None:
+    """Record a push through `app_id`; WeChat's refusal when an openid is another account's."""
     factory = current_app.extensions["linli"].factory
+    openids = [openid] if isinstance(openid, str) else openid
     with _state().db_lock, transaction(factory) as s:
-        for one in [openid] if isinstance(openid, str) else openid:
-            s.add(SandboxMessage(openid=one, direction="push", api=api, body=body))
+        if _follow_another(s, openids, app_id):
+            return _err(40003, "invalid openid")
+        for one in openids:
+            s.add(SandboxMessage(openid=one, direction="push", api=api, body=body, app_id=app_id))
+    return None
 
 
 def _payload() -> dict[str, Any] | None:
@@ -132,14 +159,18 @@ def _payload() -> dict[str, Any] | None:
 @bp.post("/cgi-bin/message/custom/send")
 def custom_send() -> Response:
     _state().count("custom")
-    if (r := _apply_faults("custom") or _authorised()) is not None:
+    if (r := _apply_faults("custom")) is not None:
         return r
+    if isinstance(app_id := _authorised(), Response):
+        return app_id
     data = _payload()
     if data is None or not data.get("touser"):
         return _err(44002, "empty post data")
     openid = str(data["touser"])
     factory = current_app.extensions["linli"].factory
     with _state().db_lock, transaction(factory) as s:
+        if _follow_another(s, [openid], app_id):
+            return _err(40003, "invalid openid")
         last_in = s.scalar(select(func.max(SandboxMessage.created_at)).where(
             SandboxMessage.openid == openid, SandboxMessage.direction == "in"))
         if last_in is None or utcnow() - last_in > WINDOW:
@@ -149,31 +180,37 @@ def custom_send() -> Response:
             SandboxMessage.api == "custom", SandboxMessage.created_at > last_in)) or 0
         if used >= PER_MESSAGE:
             return _err(45047, "out of response count limit")
-        s.add(SandboxMessage(openid=openid, direction="push", api="custom", body=data))
+        s.add(SandboxMessage(openid=openid, direction="push", api="custom", body=data, app_id=app_id))
     return _err(0, "ok")
 
 
 @bp.post("/cgi-bin/message/template/send")
 def template_send() -> Response:
     _state().count("template")
-    if (r := _apply_faults("template") or _authorised()) is not None:
+    if (r := _apply_faults("template")) is not None:
         return r
+    if isinstance(app_id := _authorised(), Response):
+        return app_id
     data = _payload()
     if data is None or not data.get("touser") or not data.get("template_id"):
         return _err(40037, "invalid template_id")
-    _record(str(data["touser"]), "template", data)
+    if (r := _record(str(data["touser"]), "template", data, app_id)) is not None:
+        return r
     return jsonify({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**12)})
 
 
 @bp.post("/cgi-bin/message/mass/send")
 def mass_send() -> Response:
     _state().count("mass")
-    if (r := _apply_faults("mass") or _authorised()) is not None:
+    if (r := _apply_faults("mass")) is not None:
         return r
+    if isinstance(app_id := _authorised(), Response):
+        return app_id
     data = _payload()
     if data is None or not isinstance(data.get("touser"), list) or len(data["touser"]) < 2:
         return _err(40130, "invalid openid list size, at least two openid")
-    _record([str(o) for o in data["touser"]], "mass", data)
+    if (r := _record([str(o) for o in data["touser"]], "mass", data, app_id)) is not None:
+        return r
     return jsonify({"errcode": 0, "errmsg": "send job submission success",
                     "msg_id": secrets.randbelow(10**12)})
 
@@ -181,12 +218,15 @@ def mass_send() -> Response:
 @bp.post("/cgi-bin/message/subscribe/bizsend")
 def subscribe_send() -> Response:
     _state().count("subscribe")
-    if (r := _apply_faults("subscribe") or _authorised()) is not None:
+    if (r := _apply_faults("subscribe")) is not None:
         return r
+    if isinstance(app_id := _authorised(), Response):
+        return app_id
     data = _payload()
     if data is None or not data.get("touser"):
         return _err(40003, "invalid openid")
-    _record(str(data["touser"]), "subscribe", data)
+    if (r := _record(str(data["touser"]), "subscribe", data, app_id)) is not None:
+        return r
     return _err(0, "ok")
 
 

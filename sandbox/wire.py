@@ -1,5 +1,6 @@
 """Build webhook requests exactly as WeChat's servers do (used by the chat page and
-`flask chat`; tests build theirs independently with wechatpy)."""
+`flask chat`; tests build theirs independently with wechatpy), for the deployment's own
+account (account=None) or a community's (an entry of `accounts`)."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +13,7 @@ from wechatpy.crypto import PrpCrypto
 
 from bot.crypto import sign
 from bot.xmlutil import cdata
-from settings import Settings
+from settings import AccountSettings, Settings
 
 MODES = ("plain", "compat", "safe")
 
@@ -23,11 +24,23 @@ class WireRequest:
     body: bytes
 
 
+def path(account: AccountSettings | None) -> str:
+    """The webhook of an account."""
+    return "/wechat" if account is None else f"/wechat/{account.app_id}"
+
+
+def _keys(settings: Settings, account: AccountSettings | None) -> tuple[str, str, str]:
+    """(token, EncodingAESKey, AppId) of the account."""
+    w = account or settings.wechat
+    return w.token, w.encoding_aes_key, w.app_id
+
+
 def message_xml(settings: Settings, openid: str, msg_type: str = "text", *,
                 msg_id: int | None = None, create_time: int | None = None,
-                **fields: Any) -> str:
+                account: AccountSettings | None = None, **fields: Any) -> str:
     create_time = create_time or int(time.time())
-    parts = [f"<ToUserName>{cdata('gh_sandbox')}</ToUserName>",
+    to = (account.original_id if account else "") or "gh_sandbox"
+    parts = [f"<ToUserName>{cdata(to)}</ToUserName>",
              f"<FromUserName>{cdata(openid)}</FromUserName>",
              f"<CreateTime>{create_time}</CreateTime>",
              f"<MsgType>{cdata(msg_type)}</MsgType>"]
@@ -40,17 +53,18 @@ def message_xml(settings: Settings, openid: str, msg_type: str = "text", *,
     return "<xml>" + "".join(parts) + "</xml>"
 
 
-def wrap(settings: Settings, xml: str, mode: str | None = None) -> WireRequest:
-    w = settings.wechat
-    mode = mode or ("safe" if w.encoding_aes_key else "plain")
+def wrap(settings: Settings, xml: str, mode: str | None = None,
+         account: AccountSettings | None = None) -> WireRequest:
+    token, aes, app_id = _keys(settings, account)
+    mode = mode or ("safe" if aes else "plain")
     timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
-    query = {"signature": sign(w.token, timestamp, nonce), "timestamp": timestamp,
+    query = {"signature": sign(token, timestamp, nonce), "timestamp": timestamp,
              "nonce": nonce, "openid": "sandbox"}
     if mode == "plain":
         return WireRequest(query, xml.encode("utf-8"))
-    key = base64.b64decode(w.encoding_aes_key + "=")
-    encrypt = PrpCrypto(key).encrypt(xml, w.app_id).decode("ascii")
-    query.update(encrypt_type="aes", msg_signature=sign(w.token, timestamp, nonce, encrypt))
+    key = base64.b64decode(aes + "=")
+    encrypt = PrpCrypto(key).encrypt(xml, app_id).decode("ascii")
+    query.update(encrypt_type="aes", msg_signature=sign(token, timestamp, nonce, encrypt))
     if mode == "safe":
         body = f"<xml><ToUserName>{cdata('gh_sandbox')}</ToUserName><Encrypt>{cdata(encrypt)}</Encrypt></xml>"
     else:  # compatible mode: the plaintext fields and the Encrypt field side by side
@@ -58,7 +72,8 @@ def wrap(settings: Settings, xml: str, mode: str | None = None) -> WireRequest:
     return WireRequest(query, body.encode("utf-8"))
 
 
-def open_reply(settings: Settings, body: bytes, query: dict[str, str]) -> str:
+def open_reply(settings: Settings, body: bytes, query: dict[str, str],
+               account: AccountSettings | None = None) -> str:
     """The reply XML, decrypted when the request was encrypted."""
     text = body.decode("utf-8")
     if query.get("encrypt_type") != "aes" or text == "success":
@@ -67,7 +82,6 @@ def open_reply(settings: Settings, body: bytes, query: dict[str, str]) -> str:
     from bot.xmlutil import parse_xml
 
     fields = parse_xml(text)
-    box = MessageCrypto(settings.wechat.token, settings.wechat.encoding_aes_key,
-                        settings.wechat.app_id)
+    box = MessageCrypto(*_keys(settings, account))
     return box.decrypt(fields["Encrypt"], fields["MsgSignature"], fields["TimeStamp"],
                        fields["Nonce"])
