@@ -72,9 +72,7 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
 
     nlu = get_nlu()
     if settings.nlu.warm_on_start:
-        import jieba
-        jieba.setLogLevel(logging.WARNING)  # its import sets DEBUG and prints the dictionary build
-        nlu.warm()
+        nlu.warm()  # jieba, quietened, with its dictionary (bot/nlu/tokenizer.py)
     dispatcher = Dispatcher(nlu)
     register_all(dispatcher)
     api = WeChatApi(settings, factory)
@@ -104,15 +102,28 @@ def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
 
 
 def _enable_redis(linli: Linli) -> None:
-    """Shared short-lived state in Redis: the per-openid rate limits of every worker."""
+    """Shared short-lived state in Redis: rate limits, message claims and stored replies,
+    dialog state and the access token. Every store falls back to the database while
+    Redis is unreachable; the database stays the source of truth for what lasts."""
+    from datetime import timedelta
+
     import redis
 
     from bot.ratelimit import RedisLimiter
+    from bot.shared_state import RedisDedup, RedisDialogs, RedisLink
+    from notices.tokens import RedisTokenStore
 
-    client = redis.Redis.from_url(linli.settings.redis.url, socket_timeout=0.5,
-                                  socket_connect_timeout=0.5)
+    s = linli.settings
+    client = redis.Redis.from_url(s.redis.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    prefix = s.redis.prefix
     linli.extra["redis"] = client
-    linli.service.limiter = RedisLimiter(client)
+    link = RedisLink(client, prefix)
+    linli.service.limiter = RedisLimiter(client, prefix=prefix + "rl:")
+    linli.service.dialogs = RedisDialogs(link, timedelta(minutes=s.dialog.timeout_minutes))
+    linli.service.dedup = RedisDedup(link, s.server.reply_budget_seconds)
+    for api in linli.sender.accounts.all():  # every Official Account's token, by AppId
+        api.tokens = RedisTokenStore(client, prefix, api.tokens,  # type: ignore[assignment]
+                                     lock_seconds=s.wechat.api_timeout_seconds + 5)
 
 
 def _enable_sandbox(app: Flask, linli: Linli) -> None:

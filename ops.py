@@ -5,7 +5,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -64,6 +64,13 @@ def configure_logging(json_logs: bool) -> None:
     logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
+def _token_check(token: AccessToken | None, now: datetime) -> dict[str, Any]:
+    return {
+        "age_seconds": round((now - token.fetched_at).total_seconds()) if token and token.fetched_at else None,
+        "valid": bool(token and token.expires_at and token.expires_at > now + timedelta(seconds=60)),
+    }
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     linli = current_app.extensions["linli"]
@@ -82,10 +89,10 @@ def healthz() -> tuple[Response, int]:
                 "last_job_run_seconds_ago": round((now - last_run).total_seconds()) if last_run else None,
             }
             token = s.get(AccessToken, linli.settings.wechat.app_id)
-            checks["wechat_token"] = {
-                "age_seconds": round((now - token.fetched_at).total_seconds()) if token and token.fetched_at else None,
-                "valid": bool(token and token.expires_at and token.expires_at > now + timedelta(seconds=60)),
-            }
+            checks["wechat_token"] = _token_check(token, now)
+            if linli.settings.accounts:   # each community account's own token, by AppId
+                checks["wechat_tokens"] = {a.app_id: _token_check(s.get(AccessToken, a.app_id), now)
+                                           for a in linli.settings.accounts}
     except SQLAlchemyError as exc:
         ok = False
         checks["database"] = f"error: {type(exc).__name__}"

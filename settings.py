@@ -68,6 +68,7 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class RedisSettings:
     url: str = ""
+    prefix: str = "linli:"
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,20 @@ class WeChatSettings:
     templates: dict[str, str] = field(default_factory=dict)
     menu: dict[str, str] = field(default_factory=dict)
     channels: list[str] = field(default_factory=lambda: ["template", "customer", "inbox"])
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """A community's own Official Account (the `accounts` list; webhook /wechat/<app_id>).
+    Read and checked by settings_accounts.py."""
+
+    community: str = _req()            # the community's name, as in the roster
+    app_id: str = _req()
+    app_secret: str = _req()
+    token: str = _req()
+    encoding_aes_key: str = ""
+    original_id: str = ""              # gh_…: when set, messages must be addressed to it
+    templates: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,7 +153,12 @@ class Settings:
     nlu: NluSettings = field(default_factory=NluSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    accounts: tuple[AccountSettings, ...] = ()   # community accounts beside `wechat`
     source: str = ""
+
+    def account(self, app_id: str | None) -> AccountSettings | None:
+        """The community account with this AppId (None: unknown, or the deployment's own)."""
+        return next((a for a in self.accounts if a.app_id == app_id), None)
 
     @property
     def api_base_url(self) -> str:
@@ -153,7 +173,7 @@ class Settings:
 SECTIONS: dict[str, type] = {
     f.name: typing.get_type_hints(Settings)[f.name]
     for f in dataclasses.fields(Settings)
-    if f.name != "source"
+    if f.name not in ("source", "accounts")   # accounts is a list: settings_accounts.py
 }
 
 
@@ -187,6 +207,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "COMMUNITY_CONFIG":
             continue
+        if name.startswith(ENV_PREFIX + "ACCOUNTS_"):
+            continue   # COMMUNITY_ACCOUNTS_<N>_<KEY>: settings_accounts.py
         rest = name[len(ENV_PREFIX):].lower()
         section = next((s for s in SECTIONS if rest.startswith(s + "_")), None)
         if section is None:
@@ -314,6 +336,7 @@ def load_settings(config: Mapping[str, Any] | str | Path | None = None,
     data = _read_file(path)
     data = deep_merge(data, _env_overrides(environ))
     data = deep_merge(data, overrides)
+    accounts = data.pop("accounts", None)
     unknown = set(data) - set(SECTIONS)
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]} is not a section ({', '.join(SECTIONS)})")
@@ -324,4 +347,5 @@ def load_settings(config: Mapping[str, Any] | str | Path | None = None,
         sections[name] = _build_section(name, cls, data.get(name))
     settings = Settings(**sections, source=str(path))
     _validate(settings)
-    return settings
+    from settings_accounts import build_accounts  # imported here: it imports this module
+    return dataclasses.replace(settings, accounts=build_accounts(accounts, environ, settings))

@@ -4,6 +4,8 @@ The dedup row and every side effect of a message commit together, so a retry of 
 finished message finds the row (and its reply) and has no second effect, and a crash
 leaves no row behind, so WeChat's retry is processed afresh. Work that outlives the reply budget is
 answered with "success" and its reply goes out as a customer-service message.
+Where Redis is configured, bot/shared_state.py claims each message there first and keeps
+dialog state there; the database row above still decides.
 """
 from __future__ import annotations
 
@@ -15,17 +17,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import dialog as dialogs
+from bot import accounts
 from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.ratelimit import Limiter, LocalLimiter
 from bot.reply import Reply
+from bot.shared_state import AfterCommit, DbDedup, DbDialogs, Dedup, DialogStore, Ticket
 from models.base import utcnow
 from models.db import transaction
 from models.resident import Resident
@@ -77,6 +81,8 @@ class MessageService:
                                        thread_name_prefix="linli-msg")
         self.before: list[Callable[[Inbound], None]] = []       # e.g. the sandbox's record
         self.limiter: Limiter = LocalLimiter()
+        self.dialogs: DialogStore = DbDialogs(timedelta(minutes=settings.dialog.timeout_minutes))
+        self.dedup: Dedup = DbDedup()
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
         self.observers: list[Callable[[Inbound, Outcome], None]] = []
@@ -120,18 +126,32 @@ class MessageService:
 
     def process(self, inbound: Inbound, late: threading.Event | None = None) -> Outcome:
         now = self.clock()
+        late = late or threading.Event()
+        ticket = self.dedup.claim(inbound.dedup_key, late, self.settings.server.reply_budget_seconds)
+        if ticket.done:  # another worker handled (or is still handling) this message
+            return self._answer_stored(ticket.reply, ticket.intent)
         try:
             outcome, pushed = self._process_with_retry(inbound, now)
+            failed = False
         except _Duplicate:
-            return self._duplicate(inbound)
+            return self._duplicate(inbound, ticket)
         except OperationalError:
             # Database down or locked too long: the webhook answers 503 and WeChat retries.
+            self.dedup.release(ticket)
             log.exception("database unavailable for %s", inbound.dedup_key)
             raise
         except Exception:  # noqa: BLE001 - a resident never sees a stack trace or nothing
+            self.dedup.release(ticket)  # rolled back: a retry is handled afresh
             log.exception("handling %s failed", inbound.dedup_key)
-            outcome, pushed = Outcome(Reply(SORRY), intent="error"), []
-        if late is not None and late.is_set() and outcome.reply is not None:
+            outcome, pushed, failed = Outcome(Reply(SORRY), intent="error"), [], True
+        was_late = late.is_set()
+        if not failed:
+            # For copies and retries; past the budget the reply goes by customer-service
+            # message, so a retry is answered "success" rather than a second time.
+            reply = outcome.reply
+            self.dedup.finish(ticket, None if reply is None or was_late else reply.to_json(),
+                              outcome.intent)
+        if was_late and outcome.reply is not None:
             self._reply_late(inbound, outcome.reply, now)
         if pushed:
             self._background(self._send_quietly, pushed)
@@ -169,11 +189,12 @@ class MessageService:
     def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         with transaction(self.factory) as s:
             resident = self._resident(s, inbound, now)
-            dialog = dialogs.load(s, inbound.openid, now)
+            dialog = self.dialogs.load(s, inbound.openid, now)
             ctx = Context(session=s, settings=self.settings, now=now, inbound=inbound,
                           resident=resident, dialog=dialog)
+            accounts.note(ctx)   # the account it came through: the resident's, its community
             reply = self.dispatcher.dispatch(ctx)
-            dialogs.save(s, dialog, now, timedelta(minutes=self.settings.dialog.timeout_minutes))
+            after: AfterCommit | None = self.dialogs.save(s, dialog, now)
             intent = ctx.understanding.intent if ctx.understanding else inbound.event
             # The dedup row goes in last, in the same transaction as every side effect: a
             # concurrent copy of this message fails here (PostgreSQL waits for the first
@@ -186,7 +207,10 @@ class MessageService:
                 s.flush()
             except IntegrityError:
                 raise _Duplicate() from None
-            return Outcome(None if reply.empty else reply, intent=intent), ctx.pushed
+            done = Outcome(None if reply.empty else reply, intent=intent), ctx.pushed
+        if after is not None:
+            after()  # a dialog kept in Redis changes only once the message has committed
+        return done
 
     def _resident(self, s: Session, inbound: Inbound, now: datetime) -> Resident:
         resident = s.scalars(select(Resident).where(Resident.openid == inbound.openid)).first()
@@ -202,12 +226,21 @@ class MessageService:
                 resident.note_inbound(now)
         return resident
 
-    def _duplicate(self, inbound: Inbound) -> Outcome:
+    def _duplicate(self, inbound: Inbound, ticket: Ticket) -> Outcome:
         """A retry: give the stored reply, or nothing if it went out another way."""
         row = self._stored(inbound)
-        if row is None or row.reply is None or row.deferred:
+        if row is None:
+            self.dedup.release(ticket)
             return Outcome(None, duplicate=True)
-        return Outcome(Reply.from_json(row.reply), duplicate=True, intent=row.intent)
+        reply = None if row.deferred else row.reply
+        self.dedup.finish(ticket, reply, row.intent)
+        return self._answer_stored(reply, row.intent)
+
+    @staticmethod
+    def _answer_stored(reply: dict[str, Any] | None, intent: str | None) -> Outcome:
+        if reply is None:
+            return Outcome(None, duplicate=True)
+        return Outcome(Reply.from_json(reply), duplicate=True, intent=intent)
 
     def _reply_late(self, inbound: Inbound, reply: Reply, now: datetime) -> None:
         with transaction(self.factory) as s:

@@ -9,8 +9,9 @@ import click
 from flask import Flask
 from sqlalchemy import select, update
 
-from cli.common import linli, parse_local, resolve_scope
+from cli.common import community_option, linli, parse_local, resolve_community, resolve_scope
 from models.bulletins import CANCELLED, SCHEDULED, TOPICS, Bulletin
+from models.community import scope_key_in
 from models.db import transaction
 from notices import bulletin_jobs
 
@@ -52,15 +53,16 @@ def register(app: Flask) -> None:
                   help="also as a mass message (rare, community-wide; 4 a month per person)")
     @click.option("--by", "created_by", default="cli", help="who publishes it")
     @click.option("--now", "now_text", help='the clock, "YYYY-MM-DD HH:MM" (tests, replays)')
+    @community_option
     def publish_cmd(scope_text: str, topic: str, title: str, body: str, at_text: str | None,
                     cron: str | None, urgent: bool, mass: bool, created_by: str,
-                    now_text: str | None) -> None:
+                    now_text: str | None, community_name: str | None) -> None:
         """Publish a bulletin now, later (--at) or on a schedule (--cron); prints its id."""
         parts = linli()
         now = parse_local(now_text)
         at = parse_local(at_text, "--at") if at_text else None
         with parts.factory() as ss:
-            scope = resolve_scope(ss, scope_text)
+            scope = resolve_scope(ss, scope_text, community=community_name)
         try:
             with transaction(parts.factory) as s:
                 b = bulletin_jobs.create(s, title=title, body=body, topic=topic, scope=scope,
@@ -86,11 +88,16 @@ def register(app: Flask) -> None:
 
     @bulletin.command("list")
     @click.option("--limit", default=20, show_default=True)
-    def list_cmd(limit: int) -> None:
-        """Recent bulletins: id, state, topic, scope, title."""
+    @community_option
+    def list_cmd(limit: int, community_name: str | None) -> None:
+        """Recent bulletins: id, state, topic, scope, title (of one community with --community)."""
         tz = linli().settings.community.tz
         with linli().factory() as s:
-            rows = s.scalars(select(Bulletin).order_by(Bulletin.id.desc()).limit(limit))
+            q = select(Bulletin)
+            c = resolve_community(s, community_name, required=False)
+            if c is not None:
+                q = q.where(scope_key_in(Bulletin.scope_key, c.id))
+            rows = s.scalars(q.order_by(Bulletin.id.desc()).limit(limit))
             for b in rows:
                 when = (b.published_at or b.next_run_at or b.publish_at).astimezone(tz)
                 extra = f" cron={b.cron}" if b.cron else ""

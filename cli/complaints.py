@@ -8,9 +8,10 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from cli.common import linli, parse_local
+from cli.common import community_option, linli, parse_local, resolve_community
 from models.complaint_rules import cluster_meeting
 from models.complaint_stats import complaint_stats
+from models.community import communities
 from models.complaints import STATE_LABELS, Complaint, ComplaintEvent, by_ticket
 from models.db import transaction
 from models.people import Staff
@@ -31,11 +32,16 @@ def register(app: Flask) -> None:
     @click.option("--state", type=click.Choice(list(STATE_LABELS)), help="only this state")
     @click.option("--overdue", is_flag=True, help="only requests past their time limit")
     @click.option("--now", "now_text", help='the clock for --overdue, "YYYY-MM-DD HH:MM"')
-    def list_cmd(state: str | None, overdue: bool, now_text: str | None) -> None:
-        """List requests, newest first (overdue ones first with --overdue)."""
+    @community_option
+    def list_cmd(state: str | None, overdue: bool, now_text: str | None,
+                 community_name: str | None) -> None:
+        """List requests, newest first (of one community with --community)."""
         now = parse_local(now_text) if now_text else datetime.now(UTC)
         with linli().factory() as s:
             q = select(Complaint).order_by(Complaint.created_at.desc(), Complaint.id.desc())
+            c = resolve_community(s, community_name, required=False)
+            if c is not None:
+                q = q.where(Complaint.community_id == c.id)
             if state:
                 q = q.where(Complaint.state == state)
             rows = [c for c in s.scalars(q) if not overdue or c.overdue(now)]
@@ -70,10 +76,14 @@ def register(app: Flask) -> None:
 
     @complaints.command("stats")
     @click.option("--since", help='"YYYY-MM-DD" in the community time zone')
-    def stats_cmd(since: str | None) -> None:
-        """Counts, median times and ratings as JSON."""
+    @community_option
+    def stats_cmd(since: str | None, community_name: str | None) -> None:
+        """Counts, median times and ratings of one community as JSON."""
         with linli().factory() as s:
-            data = complaint_stats(s, since=parse_local(since, "--since") if since else None)
+            # several communities: one must be named (the error lists them)
+            c = resolve_community(s, community_name, required=len(communities(s)) > 1)
+            data = complaint_stats(s, community_id=c.id if c else None,
+                                   since=parse_local(since, "--since") if since else None)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
     @complaints.command("cluster-meeting")

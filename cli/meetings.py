@@ -5,7 +5,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from cli.common import linli, parse_local, resolve_scope
+from cli.common import community_option, linli, parse_local, resolve_scope
 from handlers.meeting_texts import render
 from models import meeting_signup as ms
 from models.base import utcnow
@@ -61,8 +61,10 @@ def register(app: Flask) -> None:
     @click.option("--deadline", help='sign-up deadline "YYYY-MM-DD HH:MM" (default: the start)')
     @click.option("--ends", help='end "YYYY-MM-DD HH:MM" (default: start + 2 h)')
     @click.option("--agenda", default="")
+    @community_option
     def create_cmd(title: str, kind: str, at: str, place: str, capacity: int, scope: str | None,
-                   deadline: str | None, ends: str | None, agenda: str) -> None:
+                   deadline: str | None, ends: str | None, agenda: str,
+                   community_name: str | None) -> None:
         """Create a meeting; prints its id."""
         _type(kind)
         starts = parse_local(at, "--at")
@@ -71,7 +73,8 @@ def register(app: Flask) -> None:
         with transaction(linli().factory) as s:
             try:
                 m = create_meeting(s, title=title, meeting_type=kind, starts_at=starts, place=place,
-                                   scope=resolve_scope(s, scope), now=utcnow(), agenda=agenda,
+                                   scope=resolve_scope(s, scope, community=community_name),
+                                   now=utcnow(), agenda=agenda,
                                    capacity=capacity or None, deadline=dl, ends_at=end,
                                    created_by="cli")
             except MeetingError as exc:

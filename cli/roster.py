@@ -1,4 +1,5 @@
-"""flask roster import FILE [--partial]: the committee's spreadsheet into the database."""
+"""flask roster import FILE [--community NAME] [--partial]: the committee's spreadsheet into
+the database (one community per file, or a 社区 column for several)."""
 from __future__ import annotations
 
 import sys
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cli.common import linli
 from models.db import transaction
-from models.roster import Report, import_roster
+from models.roster import Report, RosterCommunityError, import_roster
 from models.roster_io import RosterFileError, read_roster
 
 PROGRESS_FROM = 500   # rows; smaller files import faster than a bar could draw
@@ -22,6 +23,10 @@ def summary(report: Report, partial: bool) -> str:
              f"未变 {report.unchanged}，拒绝 {len(report.rejected)}"]
     if report.applied and (report.households_added or report.places_added):
         lines.append(f"（新建 {report.households_added} 户、{report.places_added} 个居民点/楼栋/单元）")
+    if report.communities:
+        names = "、".join(n + ("（新建）" if n in report.communities_added else "")
+                         for n in report.communities)
+        lines.append(f"社区：{names}")
     for r in report.rejected[:SHOW_REJECTED]:
         lines.append(f"  第 {r.line} 行：{r.reason}")
     if len(report.rejected) > SHOW_REJECTED:
@@ -42,8 +47,11 @@ def register(app: Flask) -> None:
     @roster.command("import")
     @click.argument("file", type=click.Path(dir_okay=False))
     @click.option("--partial", is_flag=True, help="Import the good rows even if some rows are bad.")
-    def import_(file: str, partial: bool) -> None:
-        """Import a roster CSV or XLSX (columns 居民点 楼栋 单元 室号 姓名 手机 面积 身份)."""
+    @click.option("--community", default=None,
+                  help="The community of rows without a 社区 column (created if new); "
+                       "required when the database holds several.")
+    def import_(file: str, partial: bool, community: str | None) -> None:
+        """Import a roster CSV or XLSX (columns 居民点 楼栋 单元 室号 姓名 手机 面积 身份 [社区])."""
         parts = linli()
         try:
             rows = read_roster(file)
@@ -57,9 +65,13 @@ def register(app: Flask) -> None:
                 if len(rows) > PROGRESS_FROM:
                     with click.progressbar(length=len(rows), label="检查名册", file=sys.stderr) as bar:
                         report = import_roster(s, rows, now, secret, community_name=name,
-                                               partial=partial, progress=bar.update)
+                                               community=community, partial=partial,
+                                               progress=bar.update)
                 else:
-                    report = import_roster(s, rows, now, secret, community_name=name, partial=partial)
+                    report = import_roster(s, rows, now, secret, community_name=name,
+                                           community=community, partial=partial)
+        except RosterCommunityError as exc:
+            raise click.UsageError(str(exc)) from None
         except IntegrityError:
             raise click.ClickException("写入时与数据库里已有的数据冲突（可能另一个导入同时在进行），"
                                        "没有导入任何数据；请稍后重试。") from None

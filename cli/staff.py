@@ -1,4 +1,7 @@
-"""flask staff add / list / set-head / unset-head: staff accounts and stairwell heads."""
+"""flask staff add / list / set-head / unset-head: staff accounts and stairwell heads.
+
+Staff belong to one community: `add` takes --community NAME when the database holds
+several (the only one otherwise); --scope names a place inside it."""
 from __future__ import annotations
 
 import click
@@ -7,19 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from cli.common import linli
+from cli.common import community_option, linli, resolve_community
 from models.address import AddressError, parse_address
-from models.authz import RoleError, check_role
-from models.community import Household, Place, find_scope
+from models.authz import RoleError, check_role, community_of
+from models.community import Community, Household, Place, communities, find_scope
 from models.db import transaction
 from models.people import ROLES, Staff
 from models.resident import Resident
 
 
-def _scope(session: Session, text: str) -> tuple[str, int | None, str]:
-    """--scope text → (kind, id, label); the whole community when empty."""
+def _scope(session: Session, text: str, community: Community | None) -> tuple[str, int | None, str]:
+    """--scope text → (kind, id, label) inside the community; the whole of it when empty."""
     if not text.strip():
-        return "community", None, "全社区"
+        return "community", community.id if community else None, "全社区"
     try:
         address = parse_address(text)
     except AddressError as exc:
@@ -27,7 +30,7 @@ def _scope(session: Session, text: str) -> tuple[str, int | None, str]:
     if address.level == "room":
         raise click.BadParameter(f"{text!r} is a household; a staff scope is a 居民点, 楼栋 or 单元",
                                  param_hint="--scope")
-    scope = find_scope(session, address)
+    scope = find_scope(session, address, community.id if community else None)
     if scope is None:
         raise click.BadParameter(f"{text!r}: no such place in the roster (or it is ambiguous; "
                                  "name the 居民点, e.g. 黄巷新村3号楼)", param_hint="--scope")
@@ -36,9 +39,14 @@ def _scope(session: Session, text: str) -> tuple[str, int | None, str]:
 
 def _scope_label(session: Session, st: Staff) -> str:
     if st.scope_kind == "community" or st.scope_id is None:
-        return "全社区"
-    place = session.get(Place, st.scope_id)
-    return place.label if place else f"{st.scope_kind}:{st.scope_id}"
+        label = "全社区"
+    else:
+        place = session.get(Place, st.scope_id)
+        label = place.label if place else f"{st.scope_kind}:{st.scope_id}"
+    if len(communities(session)) > 1:   # which community, once there are several
+        c = session.get(Community, community_of(session, st) or 0)
+        label = f"{c.name if c else '?'} {label}"
+    return label
 
 
 def _resident(session: Session, openid: str) -> Resident:
@@ -60,8 +68,9 @@ def register(app: Flask) -> None:
     @click.option("--scope", default="", help='The part they serve, e.g. "黄巷新村3号楼" (default: all).')
     @click.option("--username", default=None, help="Login name for the web console.")
     @click.option("--password", default=None, help="Console password (stored hashed).")
+    @community_option
     def add(openid: str, name: str, role: str, scope: str, username: str | None,
-            password: str | None) -> None:
+            password: str | None, community_name: str | None) -> None:
         """Add a staff member (or update the one with this openid)."""
         try:
             role = check_role(role)
@@ -73,7 +82,11 @@ def register(app: Flask) -> None:
         if password is not None and not username:
             raise click.BadParameter("--password needs --username", param_hint="--password")
         with transaction(linli().factory) as s:
-            kind, scope_id, label = _scope(s, scope)
+            # None only while no community exists (then the first roster makes one)
+            community = resolve_community(s, community_name, required=len(communities(s)) > 1)
+            kind, scope_id, label = _scope(s, scope, community)
+            if community is not None and len(communities(s)) > 1:
+                label = f"{community.name} {label}"
             if username:
                 other = s.scalars(select(Staff).where(Staff.username == username)).first()
                 if other is not None and other.openid != openid:

@@ -12,9 +12,9 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from cli.common import linli, parse_local, resolve_scope
+from cli.common import community_option, linli, parse_local, resolve_community, resolve_scope
 from handlers.vote_texts import OUTCOME, figures_text, local_text
-from models.community import Household
+from models.community import Household, scope_key_in
 from models.db import transaction
 from models.vote_rules import RULES
 from models.vote_tally import not_voted, participation, tally
@@ -55,9 +55,10 @@ def register(app: Flask) -> None:
                        '\'{"quorum":{"households":["1/2","strict"]},"approve":{"households":["2/3","inclusive"]}}\'')
     @click.option("--now", "now_text", default=None, hidden=True,
                   help='the clock "YYYY-MM-DD HH:MM" (tests and backfills); default now')
+    @community_option
     def create_cmd(scope: str, title: str, body: str, closes: str, opens: str | None, rule: str,
                    special: bool, secret: bool, kind: str, options: str, custom: str | None,
-                   now_text: str | None) -> None:
+                   now_text: str | None, community_name: str | None) -> None:
         """Create a vote and print its id; it opens now unless --opens is later."""
         now = parse_local(now_text, "--now")
         closes_at = parse_local(closes, "--closes")
@@ -67,7 +68,7 @@ def register(app: Flask) -> None:
         except json.JSONDecodeError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--custom") from None
         with transaction(linli().factory) as s:
-            found = resolve_scope(s, scope)
+            found = resolve_scope(s, scope, community=community_name)
             try:
                 vote = create_vote(s, found, title, body, closes_at=closes_at, now=now,
                                    opens_at=opens_at, rule=rule, special=special, secret=secret,
@@ -154,11 +155,15 @@ def register(app: Flask) -> None:
                 click.echo("not voted: " + ("、".join(labels) or "none"))
 
     @vote_group.command("list")
-    def list_cmd() -> None:
-        """Votes that are proposed, waiting to open, or open."""
+    @community_option
+    def list_cmd(community_name: str | None) -> None:
+        """Votes that are proposed, waiting to open, or open (of one community with --community)."""
         tz = linli().settings.community.tz
         with linli().factory() as s:
-            for v in s.scalars(select(Vote).where(Vote.state.in_((PROPOSED, DRAFT, OPEN)))
-                               .order_by(Vote.closes_at)):
+            q = select(Vote).where(Vote.state.in_((PROPOSED, DRAFT, OPEN)))
+            c = resolve_community(s, community_name, required=False)
+            if c is not None:
+                q = q.where(scope_key_in(Vote.scope_key, c.id))
+            for v in s.scalars(q.order_by(Vote.closes_at)):
                 click.echo(f"#{v.id} [{v.state}] {v.title} — {v.scope_label}, "
                            f"closes {local_text(v.closes_at, tz)}")

@@ -74,8 +74,23 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _console_globals() -> dict[str, Any]:
         return {"csrf_token": csrf.token, "current_staff": auth.current_staff, "menu": menu,
-                "allowed": auth.allowed, "community_name": settings.community.name,
+                "allowed": auth.allowed, "community_name": _community_name(settings.community.name),
                 "has_view": lambda endpoint: endpoint in app.view_functions}
+
+
+def _community_name(default: str) -> str:
+    """The console's title: the logged-in staff member's community when there are several."""
+    from flask import has_request_context, request
+
+    from console import auth, tenancy
+    from console.web import db
+    if not has_request_context() or request.blueprint != "console":
+        return default
+    staff = auth.current_staff()
+    if staff is None:
+        return default
+    with db() as s:
+        return tenancy.community_label(s, staff) or default
 
 
 def _optional_views() -> None:

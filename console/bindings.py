@@ -26,8 +26,9 @@ def decide(session: Session, request_id: int, staff: Staff, approve: bool, reaso
            now: datetime) -> Decision:
     """Approve or reject one pending request and queue the resident's push."""
     req = session.get(BindingRequest, request_id)
-    if req is None:
-        return Decision(False, "找不到这条绑定申请。", [])
+    home = session.get(Household, req.household_id) if req is not None else None
+    if req is None or home is None or not authz.sees(session, staff, home.community_id):
+        return Decision(False, "找不到这条绑定申请。", [])   # another community's: as if absent
     if not authz.covers(session, staff, req.household_id):
         return Decision(False, "这户不在您负责的范围内。", [])
     reason = reason or ("" if approve else TEXTS["reject_default_reason"])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.queries import guarded
+from models.community import scope_key_in
 
 RESULTS = {"passed": "通过", "failed": "未通过", "no_quorum": "参与户数不足，表决无效"}
 RULES = {"household": "按户表决（过半数户参与，参与户过半同意）",
@@ -17,14 +18,16 @@ RULES = {"household": "按户表决（过半数户参与，参与户过半同意
 
 
 @guarded
-def current_conventions(session: Session) -> list[Any]:
-    """The current (highest version) 楼道公约 of every scope that has one."""
+def current_conventions(session: Session, community_id: int | None = None) -> list[Any]:
+    """The current (highest version) 楼道公约 of every scope (of one community) that has one."""
     from models.votes import Convention
     latest = (select(Convention.scope_key, func.max(Convention.version).label("v"))
               .group_by(Convention.scope_key).subquery())
-    return list(session.scalars(select(Convention).join(
+    q = select(Convention).join(
         latest, (latest.c.scope_key == Convention.scope_key) & (latest.c.v == Convention.version))
-        .order_by(Convention.scope_label)))
+    if community_id is not None:
+        q = q.where(scope_key_in(Convention.scope_key, community_id))
+    return list(session.scalars(q.order_by(Convention.scope_label)))
 
 
 @guarded
@@ -35,20 +38,25 @@ def convention_of(session: Session, scope_key: str) -> Any:
 
 
 @guarded
-def closed_votes(session: Session, scope_key: str | None = None, limit: int = 20) -> list[Any]:
+def closed_votes(session: Session, scope_key: str | None = None, limit: int = 20,
+                 community_id: int | None = None) -> list[Any]:
     from models.votes import CLOSED, Vote
     q = select(Vote).where(Vote.state == CLOSED, Vote.result.is_not(None))
     if scope_key:
         q = q.where(Vote.scope_key == scope_key)
+    if community_id is not None:
+        q = q.where(scope_key_in(Vote.scope_key, community_id))
     return list(session.scalars(q.order_by(Vote.closed_at.desc(), Vote.id.desc()).limit(limit)))
 
 
 @guarded
-def upcoming_meetings(session: Session, now: datetime, limit: int = 10) -> list[Any]:
+def upcoming_meetings(session: Session, now: datetime, limit: int = 10,
+                      community_id: int | None = None) -> list[Any]:
     from models.meetings import SCHEDULED, Meeting
-    return list(session.scalars(select(Meeting).where(Meeting.state == SCHEDULED,
-                                                      Meeting.starts_at >= now)
-                                .order_by(Meeting.starts_at).limit(limit)))
+    q = select(Meeting).where(Meeting.state == SCHEDULED, Meeting.starts_at >= now)
+    if community_id is not None:
+        q = q.where(scope_key_in(Meeting.scope_key, community_id))
+    return list(session.scalars(q.order_by(Meeting.starts_at).limit(limit)))
 
 
 def vote_summary(vote: Any) -> dict[str, Any]:

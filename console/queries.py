@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.community import Household, households_in
+from models.community import Household, households_in, scope_key_in
 from models.delivery import FAILED, Delivery
 from models.people import REQUEST_PENDING, BindingRequest, Staff
+from models.resident import Resident
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,13 +33,23 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T | None]:
     return run
 
 
-def limit_to_scope(q: Any, column: Any, session: Session, staff: Staff | None) -> Any:
-    """Limit a query to the households a staff member serves (all when community-wide)."""
-    if staff is None or staff.scope_kind == "community" or staff.scope_id is None:
+def limit_to_scope(q: Any, column: Any, session: Session, staff: Staff | None,
+                   community_column: Any = None) -> Any:
+    """Limit a query to the households a staff member serves: their place, or their whole
+    community (by `community_column` when the table has one: one indexed equality)."""
+    if staff is None:
         return q
     from models.authz import scope_of
     scope = scope_of(session, staff)
-    return q.where(column.in_(households_in(scope))) if scope else q
+    if scope is None:
+        return q
+    if scope.kind == "community" and community_column is not None:
+        return q.where(community_column == scope.id)
+    return q.where(column.in_(households_in(scope)))
+
+
+def _of_community(q: Any, column: Any, community_id: int | None) -> Any:
+    return q if community_id is None else q.where(column == community_id)
 
 
 def pending_bindings(session: Session, staff: Staff | None, limit: int | None = LIST) -> list[Any]:
@@ -50,12 +61,21 @@ def pending_bindings(session: Session, staff: Staff | None, limit: int | None = 
     return list(session.execute(q.limit(limit) if limit else q))
 
 
-def failed_deliveries(session: Session, now: datetime, days: int = 7) -> dict[str, Any]:
-    """Deliveries that failed in the last days: the count and the errcodes behind them."""
+def failed_deliveries(session: Session, now: datetime, days: int = 7,
+                      community_id: int | None = None) -> dict[str, Any]:
+    """Deliveries that failed in the last days: the count and the errcodes behind them
+    (with a community: those to its residents and staff)."""
     since = now - timedelta(days=days)
-    rows = session.execute(select(Delivery.errcode, Delivery.channel, func.count())
-                           .where(Delivery.status == FAILED, Delivery.created_at >= since)
-                           .group_by(Delivery.errcode, Delivery.channel)).all()
+    q = (select(Delivery.errcode, Delivery.channel, func.count())
+         .where(Delivery.status == FAILED, Delivery.created_at >= since))
+    if community_id is not None:
+        from models.authz import staff_of_community
+        residents = (select(Resident.openid).join(Household, Household.id == Resident.household_id)
+                     .where(Household.community_id == community_id))
+        staff = select(Staff.openid).where(Staff.openid.is_not(None),
+                                           staff_of_community(session, community_id))
+        q = q.where(Delivery.openid.in_(residents) | Delivery.openid.in_(staff))
+    rows = session.execute(q.group_by(Delivery.errcode, Delivery.channel)).all()
     return {"total": sum(n for _, _, n in rows), "days": days,
             "by_errcode": sorted(((e, c, n) for e, c, n in rows), key=lambda r: -r[2])}
 
@@ -67,7 +87,7 @@ def overdue_requests(session: Session, staff: Staff | None, now: datetime) -> li
          .where(((Complaint.state == SUBMITTED) & (Complaint.accept_due_at <= now))
                 | (Complaint.resolve_due_at <= now))
          .order_by(Complaint.created_at))
-    q = limit_to_scope(q, Complaint.household_id, session, staff)
+    q = limit_to_scope(q, Complaint.household_id, session, staff, Complaint.community_id)
     return list(session.scalars(q.limit(LIST)))
 
 
@@ -75,29 +95,37 @@ def overdue_requests(session: Session, staff: Staff | None, now: datetime) -> li
 def open_request_count(session: Session, staff: Staff | None) -> int:
     from models.complaints import OPEN_STATES, Complaint
     q = select(func.count()).select_from(Complaint).where(Complaint.state.in_(OPEN_STATES))
-    return session.scalar(limit_to_scope(q, Complaint.household_id, session, staff)) or 0
+    return session.scalar(limit_to_scope(q, Complaint.household_id, session, staff,
+                                         Complaint.community_id)) or 0
 
 
 @guarded
-def votes_closing_soon(session: Session, now: datetime, days: int = 3) -> list[Any]:
+def votes_closing_soon(session: Session, now: datetime, days: int = 3,
+                       community_id: int | None = None) -> list[Any]:
     from models.votes import OPEN, Vote
-    return list(session.scalars(select(Vote).where(Vote.state == OPEN,
-                                                   Vote.closes_at <= now + timedelta(days=days))
-                                .order_by(Vote.closes_at).limit(LIST)))
+    q = select(Vote).where(Vote.state == OPEN, Vote.closes_at <= now + timedelta(days=days))
+    if community_id is not None:
+        q = q.where(scope_key_in(Vote.scope_key, community_id))
+    return list(session.scalars(q.order_by(Vote.closes_at).limit(LIST)))
 
 
 @guarded
-def proposed_votes(session: Session) -> int:
+def proposed_votes(session: Session, community_id: int | None = None) -> int:
     from models.votes import PROPOSED, Vote
-    return session.scalar(select(func.count()).select_from(Vote).where(Vote.state == PROPOSED)) or 0
+    q = select(func.count()).select_from(Vote).where(Vote.state == PROPOSED)
+    if community_id is not None:
+        q = q.where(scope_key_in(Vote.scope_key, community_id))
+    return session.scalar(q) or 0
 
 
 @guarded
-def meetings_this_week(session: Session, now: datetime) -> list[Any]:
+def meetings_this_week(session: Session, now: datetime, community_id: int | None = None) -> list[Any]:
     from models.meetings import SCHEDULED, Meeting
-    return list(session.scalars(select(Meeting).where(
-        Meeting.state == SCHEDULED, Meeting.starts_at >= now - timedelta(hours=3),
-        Meeting.starts_at <= now + timedelta(days=7)).order_by(Meeting.starts_at).limit(LIST)))
+    q = select(Meeting).where(Meeting.state == SCHEDULED, Meeting.starts_at >= now - timedelta(hours=3),
+                              Meeting.starts_at <= now + timedelta(days=7))
+    if community_id is not None:
+        q = q.where(scope_key_in(Meeting.scope_key, community_id))
+    return list(session.scalars(q.order_by(Meeting.starts_at).limit(LIST)))
 
 
 # Statistics (anonymous: counts only) --------------------------------------------------------
@@ -117,14 +145,15 @@ def last_months(now: datetime, tz: Any, n: int = 6) -> list[str]:
 
 
 @guarded
-def requests_by_month(session: Session, now: datetime, tz: Any, months: int = 6) -> dict[str, Any]:
+def requests_by_month(session: Session, now: datetime, tz: Any, months: int = 6,
+                      community_id: int | None = None) -> dict[str, Any]:
     """Requests per month and category over the last months (counts only)."""
     from models.complaints import CATEGORIES, Complaint
     labels = last_months(now, tz, months)
     since = now - timedelta(days=31 * months + 1)
     counts: Counter[tuple[str, str]] = Counter()
-    for created, category in session.execute(select(Complaint.created_at, Complaint.category)
-                                             .where(Complaint.created_at >= since)):
+    q = select(Complaint.created_at, Complaint.category).where(Complaint.created_at >= since)
+    for created, category in session.execute(_of_community(q, Complaint.community_id, community_id)):
         counts[(_month(created, tz), category)] += 1
     series = {label: [counts[(m, key)] for m in labels] for key, label in CATEGORIES.items()
               if any(counts[(m, key)] for m in labels)}
@@ -133,37 +162,39 @@ def requests_by_month(session: Session, now: datetime, tz: Any, months: int = 6)
 
 
 @guarded
-def requests_by_week(session: Session, now: datetime, tz: Any, weeks: int = 8) -> dict[str, Any]:
+def requests_by_week(session: Session, now: datetime, tz: Any, weeks: int = 8,
+                     community_id: int | None = None) -> dict[str, Any]:
     """Requests filed per week (Monday to Sunday, community time) over the last weeks."""
     from models.complaints import Complaint
     today = now.astimezone(tz).date()
     monday = today - timedelta(days=today.weekday())
     starts = [monday - timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
     counts: Counter[Any] = Counter()
-    for (created,) in session.execute(select(Complaint.created_at).where(
-            Complaint.created_at >= now - timedelta(weeks=weeks, days=1))):
+    q = select(Complaint.created_at).where(Complaint.created_at >= now - timedelta(weeks=weeks, days=1))
+    for (created,) in session.execute(_of_community(q, Complaint.community_id, community_id)):
         d = created.astimezone(tz).date()
         counts[d - timedelta(days=d.weekday())] += 1
     return {"weeks": [f"{d.month}/{d.day}" for d in starts], "counts": [counts[d] for d in starts]}
 
 
 @guarded
-def request_stats(session: Session) -> dict[str, Any]:
+def request_stats(session: Session, community_id: int | None = None) -> dict[str, Any]:
     from models.complaint_stats import complaint_stats
-    return complaint_stats(session)
+    return complaint_stats(session, community_id=community_id)
 
 
 @guarded
-def resolve_days_by_month(session: Session, now: datetime, tz: Any, months: int = 6) -> dict[str, Any]:
+def resolve_days_by_month(session: Session, now: datetime, tz: Any, months: int = 6,
+                          community_id: int | None = None) -> dict[str, Any]:
     """Median days from filing to resolution, per month of resolution."""
     from statistics import median
 
     from models.complaints import Complaint
     labels = last_months(now, tz, months)
     spans: dict[str, list[float]] = {m: [] for m in labels}
-    for created, resolved in session.execute(select(Complaint.created_at, Complaint.resolved_at)
-                                             .where(Complaint.resolved_at.is_not(None),
-                                                    Complaint.resolved_at >= now - timedelta(days=31 * months + 1))):
+    q = select(Complaint.created_at, Complaint.resolved_at).where(
+        Complaint.resolved_at.is_not(None), Complaint.resolved_at >= now - timedelta(days=31 * months + 1))
+    for created, resolved in session.execute(_of_community(q, Complaint.community_id, community_id)):
         m = _month(resolved, tz)
         if m in spans:
             spans[m].append((resolved - created).total_seconds() / 86400)

@@ -1,5 +1,5 @@
-"""The scopes a staff member can pick in a form (the community, then each point, building
-and stairwell), and reading one back from its key."""
+"""The scopes a staff member can pick in a form (their community, then each point,
+building and stairwell of it), and reading one back from its key."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,21 +10,23 @@ from models.community import BUILDING, POINT, UNIT, Place, Scope, community_scop
 KIND_ORDER = {POINT: 0, BUILDING: 1, UNIT: 2}
 
 
-def choices(session: Session) -> list[tuple[str, str]]:
-    """(key, label) for every scope, the whole community first."""
+def choices(session: Session, community_id: int | None = None) -> list[tuple[str, str]]:
+    """(key, label) for every scope of the community, the whole community first."""
     out: list[tuple[str, str]] = []
-    c = community_scope(session)
+    c = community_scope(session, community_id)
     if c is not None:
         out.append((c.key, f"全社区（{c.label}）"))
-    places = session.scalars(select(Place).where(Place.kind.in_(KIND_ORDER)))
-    for p in sorted(places, key=lambda p: (p.label, KIND_ORDER[p.kind])):
+    q = select(Place).where(Place.kind.in_(KIND_ORDER))
+    if c is not None:
+        q = q.where(Place.community_id == c.id)
+    for p in sorted(session.scalars(q), key=lambda p: (p.label, KIND_ORDER[p.kind])):
         out.append((f"{p.kind}:{p.id}", p.label))
     return out
 
 
-def from_form(session: Session, key: str) -> Scope | None:
-    """The scope behind a submitted key, or None when it is not one of ours."""
-    for k, label in choices(session):
+def from_form(session: Session, key: str, community_id: int | None = None) -> Scope | None:
+    """The scope behind a submitted key, or None when it is not one of the community's."""
+    for k, label in choices(session, community_id):
         if k == key:
             return Scope.from_key(k, label.removeprefix("全社区（").removesuffix("）"))
     return None

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from console import charts, scopes
 from console.auth import current_staff, requires
+from console.tenancy import by_key, community_id, require_key
 from console.views_home import ERRCODES
 from console.web import bp, db, linli, now, parse_local
 from models.bulletins import CANCELLED, PUBLISHED, SCHEDULED, TOPICS, Bulletin
@@ -51,8 +52,9 @@ def delivery_stats(s: Any, keys: list[str]) -> dict[str, Any]:
 @requires("console.view")
 def bulletins() -> Any:
     with db() as s:
-        rows = list(s.scalars(select(Bulletin).where(Bulletin.parent_id.is_(None))
-                              .order_by(Bulletin.id.desc()).limit(100)))
+        q = by_key(select(Bulletin).where(Bulletin.parent_id.is_(None)), Bulletin.scope_key, s,
+                   current_staff())
+        rows = list(s.scalars(q.order_by(Bulletin.id.desc()).limit(100)))
         sent = dict(s.execute(select(Delivery.notice_key, func.count()).where(
             Delivery.notice_key.in_([b.notice_key for b in rows]), Delivery.status == "sent")
             .group_by(Delivery.notice_key)).all()) if rows else {}
@@ -67,9 +69,10 @@ def bulletin_new() -> Any:
     form = request.form if request.method == "POST" else {}
     error, preview, bulletin_id, due_now = "", None, 0, False
     with db() as s:
-        options = scopes.choices(s)
+        cid = community_id(s, current_staff())
+        options = scopes.choices(s, cid)
         if request.method == "POST":
-            scope = scopes.from_form(s, form.get("scope", ""))
+            scope = scopes.from_form(s, form.get("scope", ""), cid)
             when = parse_local(form.get("at", "")) if form.get("when") == "later" else None
             cron = (form.get("cron") or "").strip() if form.get("when") == "cron" else None
             if scope is None:
@@ -117,6 +120,7 @@ def bulletin_detail(bulletin_id: int) -> Any:
         b = s.get(Bulletin, bulletin_id)
         if b is None:
             abort(404)
+        require_key(s, current_staff(), b.scope_key)
         stats = delivery_stats(s, _keys(s, b))
         runs = list(s.scalars(select(Bulletin).where(Bulletin.parent_id == b.id)
                               .order_by(Bulletin.id.desc()).limit(20))) if b.cron else []
@@ -134,6 +138,9 @@ def bulletin_detail(bulletin_id: int) -> Any:
 @requires("bulletin.publish")
 def bulletin_cancel(bulletin_id: int) -> Any:
     with db() as s:
+        b = s.get(Bulletin, bulletin_id)
+        if b is not None:
+            require_key(s, current_staff(), b.scope_key)
         n = s.execute(update(Bulletin).where(Bulletin.id == bulletin_id, Bulletin.state == SCHEDULED)
                       .values(state=CANCELLED, next_run_at=None)).rowcount
     flash("已取消，不会再发布。" if n else "这条通知已经发布或取消了。", "ok" if n else "error")

@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from console.auth import current_staff, requires
+from console.tenancy import community_id, require_community
 from console.web import bp, db, form_value, now, parse_local, send_soon
 from models.community import Place
 from models.complaint_rules import cluster_meeting
@@ -21,8 +22,12 @@ from models.meetings import TYPES, MeetingError
 @requires("complaint.todo")
 def clusters() -> Any:
     with db() as s:
-        rows = list(s.scalars(select(HotCluster).order_by(HotCluster.meeting_id.is_not(None),
-                                                          HotCluster.created_at.desc()).limit(50)))
+        q = select(HotCluster)
+        cid = community_id(s, current_staff())
+        if cid is not None:   # the hot issues of their own community
+            q = q.where(HotCluster.community_id == cid)
+        rows = list(s.scalars(q.order_by(HotCluster.meeting_id.is_not(None),
+                                         HotCluster.created_at.desc()).limit(50)))
         places = {p.id: p.label for p in s.scalars(select(Place).where(
             Place.id.in_([c.place_id for c in rows])))} if rows else {}
         tickets: dict[int, list[str]] = {}
@@ -46,6 +51,8 @@ def cluster_to_meeting(cluster_id: int) -> Any:
     staff = current_staff()
     try:
         with db() as s:
+            found = s.get(HotCluster, cluster_id)
+            require_community(s, staff, found.community_id if found else None)
             m: Any = cluster_meeting(s, cluster_id, starts_at=starts, place=place, now=now(),
                                      meeting_type=kind if kind in TYPES else "恳谈会",
                                      created_by=f"staff:{staff.id if staff else ''}")

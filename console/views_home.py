@@ -8,6 +8,7 @@ from flask import redirect, render_template, url_for
 
 from console import charts, queries
 from console.auth import current_staff, requires
+from console.tenancy import community_id
 from console.web import bp, db, linli, now
 
 ERRCODES = {45015: "超出48小时客服窗口", 45047: "客服消息超出条数", 43004: "用户未关注",
@@ -26,17 +27,18 @@ def dashboard() -> Any:
     t = now()
     tz = linli().settings.community.tz
     with db() as s:
+        cid = community_id(s, staff)   # every figure is of the staff member's own community
         data = {
             "bindings": queries.pending_bindings(s, staff),
-            "failed": queries.failed_deliveries(s, t),
+            "failed": queries.failed_deliveries(s, t, community_id=cid),
             "overdue": queries.overdue_requests(s, staff, t),
             "open_requests": queries.open_request_count(s, staff),
-            "votes": queries.votes_closing_soon(s, t),
-            "proposed": queries.proposed_votes(s),
-            "meetings": queries.meetings_this_week(s, t),
-            "by_month": queries.requests_by_month(s, t, tz),
-            "by_week": queries.requests_by_week(s, t, tz),
-            "stats": queries.request_stats(s),
+            "votes": queries.votes_closing_soon(s, t, community_id=cid),
+            "proposed": queries.proposed_votes(s, cid),
+            "meetings": queries.meetings_this_week(s, t, cid),
+            "by_month": queries.requests_by_month(s, t, tz, community_id=cid),
+            "by_week": queries.requests_by_week(s, t, tz, community_id=cid),
+            "stats": queries.request_stats(s, cid),
         }
     chart_month = chart_category = chart_week = None
     if data["by_week"] is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from console import scopes
 from console.auth import current_staff, requires
+from console.tenancy import by_key, community_id, require_key
 from console.web import bp, db, form_value, linli, now, parse_local, send_soon
 from handlers.meeting_texts import render
 from models import meeting_signup as ms
@@ -31,13 +32,23 @@ def _push(s: Any, openids: list[str], text: str, key: str) -> list[int]:
     return deliver.enqueue_many(s, openids, text, notice_key=key, kind="meeting", now=now())
 
 
+def _own(s: Any, meeting_id: int) -> Meeting:
+    """The meeting, when it is of the staff member's community; 404 otherwise."""
+    m = s.get(Meeting, meeting_id)
+    if m is None:
+        abort(404)
+    require_key(s, current_staff(), m.scope_key)
+    return m
+
+
 @bp.get("/meetings")
 @requires("console.view")
 def meetings() -> Any:
     t = now()
     with db() as s:
-        rows = list(s.scalars(select(Meeting).order_by(Meeting.starts_at < t - timedelta(hours=3),
-                                                       Meeting.starts_at).limit(100)))
+        q = by_key(select(Meeting), Meeting.scope_key, s, current_staff())
+        rows = list(s.scalars(q.order_by(Meeting.starts_at < t - timedelta(hours=3),
+                                         Meeting.starts_at).limit(100)))
         counts = dict(s.execute(select(Signup.meeting_id, func.count()).where(
             Signup.status == "confirmed").group_by(Signup.meeting_id)).all())
     return render_template("console/meetings.html", rows=rows, counts=counts, states=STATES, now=t)
@@ -50,9 +61,10 @@ def meeting_new() -> Any:
     form = request.form if request.method == "POST" else {}
     error, meeting_id = "", 0
     with db() as s:
-        options = scopes.choices(s)
+        cid = community_id(s, current_staff())
+        options = scopes.choices(s, cid)
         if request.method == "POST":
-            scope = scopes.from_form(s, form.get("scope", ""))
+            scope = scopes.from_form(s, form.get("scope", ""), cid)
             starts = parse_local(form.get("starts", ""))
             capacity = form.get("capacity", "").strip()
             if scope is None:
@@ -88,9 +100,7 @@ def meeting_new() -> Any:
 @requires("console.view")
 def meeting_detail(meeting_id: int) -> Any:
     with db() as s:
-        m = s.get(Meeting, meeting_id)
-        if m is None:
-            abort(404)
+        m = _own(s, meeting_id)
         rows = s.execute(select(Signup, Resident.name, Household.label)
                          .outerjoin(Resident, Resident.openid == Signup.openid)
                          .outerjoin(Household, Household.id == Signup.household_id)
@@ -109,6 +119,7 @@ def meeting_checkin(meeting_id: int) -> Any:
     code = (request.form.get("code") or "").strip()
     staff = current_staff()
     with db() as s:
+        _own(s, meeting_id)
         result, row = ms.check_in(s, meeting_id, code, by=f"staff:{staff.id if staff else ''}", now=now())
         who = ""
         if row is not None:
@@ -124,8 +135,7 @@ def meeting_checkin(meeting_id: int) -> Any:
 def meeting_csv(meeting_id: int) -> Any:
     from models.meeting_export import roster_csv
     with db() as s:
-        if s.get(Meeting, meeting_id) is None:
-            abort(404)
+        _own(s, meeting_id)
         text = roster_csv(s, meeting_id, linli().settings.community.tz)
     return Response("\ufeff" + text, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=meeting-{meeting_id}-roster.csv"})
@@ -136,9 +146,7 @@ def meeting_csv(meeting_id: int) -> Any:
 def meeting_ics(meeting_id: int) -> Any:
     from models.meeting_export import ical
     with db() as s:
-        m = s.get(Meeting, meeting_id)
-        if m is None:
-            abort(404)
+        m = _own(s, meeting_id)
         data = ical(m, linli().settings)
     return Response(data, mimetype="text/calendar", headers={
         "Content-Disposition": f"attachment; filename=meeting-{meeting_id}.ics"})
@@ -153,6 +161,7 @@ def meeting_outcome(meeting_id: int) -> Any:
         return redirect(url_for("console.meeting_detail", meeting_id=meeting_id))
     tz = linli().settings.community.tz
     with db() as s:
+        _own(s, meeting_id)
         m = get_meeting(s, meeting_id, lock=True)
         if m is None:
             abort(404)
@@ -174,6 +183,7 @@ def meeting_cancel(meeting_id: int) -> Any:
     tz = linli().settings.community.tz
     ids: list[int] = []
     with db() as s:
+        _own(s, meeting_id)
         m = get_meeting(s, meeting_id, lock=True)
         if m is None:
             abort(404)

@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from console import queries
 from console.auth import MIN_PASSWORD, current_staff, hash_password, requires
+from console.tenancy import community_id
 from console.web import bp, db, linli, now, send_soon
-from models.authz import RoleError, check_role
+from models.authz import RoleError, check_role, staff_of_community
+from models.community import Community
 from models.people import ROLES, RosterEntry, Staff
 
 ROSTER_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
@@ -55,7 +57,11 @@ def binding_decide(request_id: int) -> Any:
 @requires("staff.manage")
 def staff_list() -> Any:
     with db() as s:
-        people = list(s.scalars(select(Staff).order_by(Staff.active.desc(), Staff.id)))
+        q = select(Staff)
+        cid = community_id(s, current_staff())
+        if cid is not None:   # the staff of their own community only
+            q = q.where(staff_of_community(s, cid))
+        people = list(s.scalars(q.order_by(Staff.active.desc(), Staff.id)))
     return render_template("console/staff.html", people=people, roles=ROLES, now=now(),
                            min_password=MIN_PASSWORD)
 
@@ -77,8 +83,9 @@ def staff_create() -> Any:
         flash(f"密码至少 {MIN_PASSWORD} 位。", "error")
     else:
         try:
-            with db() as s:
+            with db() as s:   # a colleague of the same community
                 s.add(Staff(name=name[:64], username=username[:64], role=role,
+                            scope_kind="community", scope_id=community_id(s, current_staff()),
                             password_hash=hash_password(password), created_at=now()))
             flash(f"已添加工作人员 {name}（{username}）。", "ok")
         except IntegrityError:
@@ -100,6 +107,10 @@ def _staff_change(staff_id: int, action: str) -> None:
     me = current_staff()
     with db() as s:
         st = s.get(Staff, staff_id)
+        cid = community_id(s, me)
+        if st is not None and cid is not None and s.scalar(select(Staff.id).where(
+                Staff.id == st.id, staff_of_community(s, cid))) is None:
+            st = None   # another community's staff: as if absent
         if st is None:
             flash("找不到这位工作人员。", "error")
         elif action == "password":
@@ -163,9 +174,12 @@ def _import(upload: Any, suffix: str, partial: bool) -> tuple[Any, str]:
         except RosterFileError as exc:
             return None, str(exc).replace(path.name, "上传的文件")
     try:
-        with db() as s:
+        with db() as s:   # into the importing staff member's own community only
+            cid = community_id(s, current_staff())
+            own = s.get(Community, cid) if cid is not None else None
+            name = own.name if own is not None else parts.settings.community.name
             report = import_roster(s, rows, now(), parts.settings.server.secret_key,
-                                   community_name=parts.settings.community.name, partial=partial)
+                                   community_name=name, only_community=name, partial=partial)
     except IntegrityError:
         return None, "写入时与已有数据冲突（可能另一个导入同时在进行），没有导入任何数据，请稍后重试。"
     return report, ""

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from console.auth import current_staff, requires
 from console.queries import limit_to_scope
+from console.tenancy import community_id, require_community
 from console.web import bp, db, now, send_soon
-from models.authz import covers
+from models.authz import handles, staff_of_community
 from models.community import BUILDING, Place
 from models.complaint_rules import Actor, TransitionError, merge, transition
 from models.complaints import (ACCEPTED, CATEGORIES, IN_PROGRESS, OPEN_STATES, REJECTED, RESOLVED,
@@ -49,8 +50,23 @@ def _overdue_expr(t: datetime) -> Any:
                | (Complaint.resolve_due_at <= t)))
 
 
-def _buildings(s: Session) -> list[Place]:
-    return list(s.scalars(select(Place).where(Place.kind == BUILDING).order_by(Place.label)))
+def _buildings(s: Session, staff: Staff | None) -> list[Place]:
+    q = select(Place).where(Place.kind == BUILDING)
+    cid = community_id(s, staff)
+    if cid is not None:
+        q = q.where(Place.community_id == cid)
+    return list(s.scalars(q.order_by(Place.label)))
+
+
+def _visible(s: Session, staff: Staff | None, c: Complaint | None) -> Complaint:
+    """404 for no such request or one of another community; 403 for one of their own
+    community outside the place they serve (unless it was assigned to them)."""
+    if c is None:
+        abort(404)
+    require_community(s, staff, c.community_id)
+    if not handles(s, staff, c.household_id, c.assignee_id):
+        abort(403)
+    return c
 
 
 @bp.get("/requests")
@@ -71,9 +87,9 @@ def requests() -> Any:
         q = q.where(_overdue_expr(t))
     q = q.order_by(case((_overdue_expr(t), 0), else_=1), Complaint.created_at.desc())
     with db() as s:
-        q = limit_to_scope(q, Complaint.household_id, s, current_staff())
+        q = limit_to_scope(q, Complaint.household_id, s, current_staff(), Complaint.community_id)
         rows = list(s.scalars(q.limit(PAGE + 1)))
-        places = {p.id: p.label for p in _buildings(s)}
+        places = {p.id: p.label for p in _buildings(s, current_staff())}
     return render_template("console/requests.html", rows=rows[:PAGE], more=len(rows) > PAGE,
                            f=f, states=STATE_LABELS, categories=CATEGORIES, buildings=places, now=t)
 
@@ -82,17 +98,15 @@ def requests() -> Any:
 @requires("complaint.todo")
 def request_detail(ticket: str) -> Any:
     with db() as s:
-        c = by_ticket(s, ticket)
-        if c is None:
-            abort(404)
-        if not covers(s, current_staff(), c.household_id):   # type: ignore[arg-type]
-            abort(403)
+        c = _visible(s, current_staff(), by_ticket(s, ticket))
         events = list(s.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
                                 .order_by(ComplaintEvent.at, ComplaintEvent.id)))
         staff = {st.id: st for st in s.scalars(select(Staff).order_by(Staff.id))}
+        assignees = list(s.scalars(select(Staff).where(
+            Staff.active.is_(True), staff_of_community(s, c.community_id)).order_by(Staff.id)))
         place = s.get(Place, c.building_id)
         merged_into = s.get(Complaint, c.merged_into_id) if c.merged_into_id else None
-    return render_template("console/request.html", c=c, events=events, people=staff,
+    return render_template("console/request.html", c=c, events=events, people=staff, assignees=assignees,
                            place=place.label if place else "", merged_into=merged_into,
                            states=STATE_LABELS, now=now(), actions=ACTIONS,
                            can_act=c.state in OPEN_STATES)
@@ -110,12 +124,8 @@ def request_act(ticket: str, action: str) -> Any:
     assert staff is not None
     pushed: list[int] = []
     with db() as s:
-        c = s.scalars(select(Complaint).where(Complaint.ticket == ticket.upper())
-                      .with_for_update()).first()
-        if c is None:
-            abort(404)
-        if not covers(s, staff, c.household_id):
-            abort(403)
+        c = _visible(s, staff, s.scalars(select(Complaint).where(Complaint.ticket == ticket.upper())
+                                         .with_for_update()).first())
         message, ok = _act(s, c, action, staff, now(), pushed)
     send_soon(pushed)
     flash(message, "ok" if ok else "error")
@@ -151,6 +161,8 @@ def _act(s: Session, c: Complaint, action: str, staff: Staff, t: datetime,
         elif action == "merge":
             target = (request.form.get("target") or "").strip().upper()
             parent = by_ticket(s, target) if target else None
+            if parent is not None and not handles(s, staff, parent.household_id, parent.assignee_id):
+                parent = None   # another community's (or place's) request: as if absent
             if parent is None:
                 return (TEXTS["not_found"].format(ticket=target) if target else TEXTS["need_target"]), False
             merge(s, c, parent, actor, t, push)
@@ -163,7 +175,8 @@ def _act(s: Session, c: Complaint, action: str, staff: Staff, t: datetime,
 def _assign(s: Session, c: Complaint, actor: Actor, t: datetime, push: Any) -> tuple[str, bool]:
     raw = request.form.get("assignee") or ""
     st = s.get(Staff, int(raw)) if raw.isdigit() else None
-    if st is None or not st.active:
+    if st is None or not st.active or s.scalar(select(Staff.id).where(
+            Staff.id == st.id, staff_of_community(s, c.community_id))) is None:
         return TEXTS["need_assignee"], False
     if c.state not in OPEN_STATES:
         return TEXTS["cannot_assign"].format(state=c.state_label), False

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from console import charts, scopes
 from console.auth import current_staff, requires
 from console.public_data import RULES, vote_summary
+from console.tenancy import by_key, community_id, require_key
 from console.web import bp, db, form_value, linli, now, parse_local, send_soon
 from models.community import Household
 from models.vote_tally import participation, tally
@@ -27,7 +28,8 @@ FIELDS = {"title": "标题", "options": "选项", "closes": "截止时间", "kin
 @requires("console.view")
 def votes() -> Any:
     with db() as s:
-        rows = list(s.scalars(select(Vote).order_by(
+        q = by_key(select(Vote), Vote.scope_key, s, current_staff())
+        rows = list(s.scalars(q.order_by(
             Vote.state.in_((CLOSED, CANCELLED)), Vote.closes_at.desc()).limit(100)))
         turnout = {v.id: participation(s, v.id) for v in rows if v.state in (OPEN, CLOSED)}
     return render_template("console/votes.html", rows=rows, turnout=turnout, states=STATES)
@@ -43,9 +45,10 @@ def vote_new() -> Any:
     vote_id = 0
     opens_at = t
     with db() as s:
-        options = scopes.choices(s)
+        cid = community_id(s, current_staff())
+        options = scopes.choices(s, cid)
         if request.method == "POST":
-            scope = scopes.from_form(s, form.get("scope", ""))
+            scope = scopes.from_form(s, form.get("scope", ""), cid)
             opens_at = parse_local(form.get("opens", "")) or t
             closes_at = parse_local(form.get("closes", ""))
             if scope is None:
@@ -86,6 +89,7 @@ def vote_detail(vote_id: int) -> Any:
         v = s.get(Vote, vote_id)
         if v is None:
             abort(404)
+        require_key(s, current_staff(), v.scope_key)
         voted, eligible = participation(s, v.id)
         # Who took part, household by household; the choice only for open (non-secret) ballots.
         rows = s.execute(select(Household.label, CurrentBallot.cast_at, CurrentBallot.choice)
@@ -120,6 +124,7 @@ def vote_act(vote_id: int, action: str) -> Any:
         v = s.get(Vote, vote_id)
         if v is None:
             abort(404)
+        require_key(s, current_staff(), v.scope_key)
         if action == "confirm":
             ids = confirm_proposal(s, v, t, linli().settings.community.tz)
             message = "已确认，表决" + ("已开始。" if v.opens_at <= t else "会按时开始。")

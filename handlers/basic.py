@@ -7,6 +7,7 @@ from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
+from handlers.common import community_name
 
 TEXTS = {
     "welcome": "欢迎关注{community}！我是社区小助手，您可以在这里反映问题、参与楼道表决、报名会议、看社区通知。\n"
@@ -32,7 +33,7 @@ NO = re.compile(r"^(2|二|不|不是|不对|不要|不用|否|算了|取消)[。
 
 
 def _t(ctx: Context, key: str) -> str:
-    return TEXTS[key].format(community=ctx.settings.community.name)
+    return TEXTS[key].format(community=community_name(ctx))
 
 
 def register(d: Dispatcher) -> None:

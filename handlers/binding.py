@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot import accounts
 from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
@@ -148,7 +149,7 @@ def _proceed(ctx: Context, data: dict[str, Any]) -> Reply:
         return _ask(ctx, data, "address")
     if address.level != "room":
         return _ask(ctx, {**data, "address": None}, "room")
-    household = find_household(ctx.session, address)
+    household = find_household(ctx.session, address, accounts.binding_community(ctx))
     if household is None:
         ctx.dialog.clear()
         return Reply(_t("unknown_household", label=address.label))

@@ -11,11 +11,12 @@ from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
-from handlers.common import household_of, local, staff_of
+from handlers.common import (household_of, local, resident_community, staff_community,
+                             staff_community_scope, staff_of)
 from models import delivery as inbox
 from models.address import AddressError, parse_address
 from models.bulletins import TOPICS, notice_keys, set_subscription, topics_of, visible_to
-from models.community import Scope, community_scope, default_community, find_scope
+from models.community import Scope, find_scope
 from models.delivery import FAILED, SENT, Delivery
 from notices import bulletin_jobs
 
@@ -69,11 +70,14 @@ def register(d: Dispatcher) -> None:
         ctx.extra["bulletin_list"] = True   # the unread hint is not added to this list
         s, openid = ctx.session, ctx.openid
         h = household_of(ctx)
-        community = default_community(s)
+        # Only the resident's own community's bulletins (staff without a home: theirs).
+        community = (h.community_id if h is not None
+                     else staff_community(ctx) if staff_of(ctx) is not None
+                     else resident_community(ctx))
         topic = ctx.slots.get("topic")
         unread = [x for x in inbox.unread(s, openid, limit=10)
                   if not topic or f"【{topic}】" in x.body.get("text", "")]
-        bulletins = [b for b in visible_to(s, h, community.id if community else None, openid)
+        bulletins = [b for b in visible_to(s, h, community, openid)
                      if not topic or b.topic == topic]
         unread_keys = {x.notice_key for x in unread}
         recent = [b for b in bulletins if b.notice_key not in unread_keys][:max(0, 6 - len(unread))]
@@ -175,13 +179,13 @@ def register(d: Dispatcher) -> None:
     def new_scope(ctx: Context, inbound: Inbound) -> Reply | None:
         text = (inbound.text or "").strip()
         if text in ("1", "全社区", "全部", "社区"):
-            scope = community_scope(ctx.session)
+            scope = staff_community_scope(ctx)   # the whole of their own community
             if scope is None:
                 ctx.dialog.clear()
                 return Reply(TEXTS["no_community"])
         else:
             try:
-                scope = find_scope(ctx.session, parse_address(text))
+                scope = find_scope(ctx.session, parse_address(text), staff_community(ctx))
                 why = "" if scope else "名册里没有这个地方。"
             except AddressError as exc:
                 scope, why = None, str(exc)

@@ -117,8 +117,10 @@ def register(d: Dispatcher) -> None:
     def status(ctx: Context, inbound: Inbound) -> Reply:
         ticket = ctx.slots.get("ticket")
         if ticket and staff_of(ctx) is not None:
-            c = by_ticket(ctx.session, ticket)
-            return Reply(detail(ctx, c) if c else TEXTS["not_found"])
+            from handlers.complaints_staff import visible_ticket
+            c = visible_ticket(ctx, ticket)   # none of another community's
+            if c is not None or household_of(ctx) is None:
+                return Reply(detail(ctx, c) if c else TEXTS["not_found"])
         h = require_household(ctx)
         if isinstance(h, Reply):
             return h

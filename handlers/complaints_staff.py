@@ -15,6 +15,7 @@ from bot.inbound import Inbound
 from bot.reply import Reply
 from handlers.common import local, staff_of
 from handlers.complaint_texts import TEXTS
+from models import authz
 from models.complaint_rules import (
     Actor,
     Push,
@@ -31,9 +32,10 @@ from models.complaints import (
     RESOLVED,
     SUBMITTED,
     Complaint,
+    HotCluster,
     by_ticket,
 )
-from models.community import Place
+from models.community import Place, households_in
 from models.people import Staff
 
 TICKET = re.compile(r"TS\d{8}-\d{4}", re.IGNORECASE)
@@ -61,11 +63,20 @@ def _actor(ctx: Context) -> Actor:
     return Actor("staff", str(st.id) if st else ctx.openid)
 
 
+def visible_ticket(ctx: Context, ticket: str) -> Complaint | None:
+    """The request, when it is this staff member's business (their scope, or assigned to
+    them); a request of another community or place does not exist for them."""
+    c = by_ticket(ctx.session, ticket)
+    if c is None or not authz.handles(ctx.session, staff_of(ctx), c.household_id, c.assignee_id):
+        return None
+    return c
+
+
 def _ticket(ctx: Context, verb: str) -> Complaint | Reply:
     ticket = ctx.slots.get("ticket")
     if not ticket:
         return Reply(TEXTS["need_ticket"].format(example=f"{verb} {EXAMPLE}"))
-    c = by_ticket(ctx.session, ticket)
+    c = visible_ticket(ctx, ticket)
     return c if c is not None else Reply(TEXTS["not_found"])
 
 
@@ -97,8 +108,9 @@ def register(d: Dispatcher) -> None:
             name = (ctx.slots.get("assignee") or "").strip()
             if not name:
                 return TEXTS["need_assignee"].format(ticket=c.ticket)
-            people = list(ctx.session.scalars(select(Staff).where(Staff.active.is_(True))
-                                              .order_by(Staff.id)))
+            people = list(ctx.session.scalars(select(Staff).where(
+                Staff.active.is_(True), authz.staff_of_community(ctx.session, c.community_id))
+                .order_by(Staff.id)))
             st = next((p for p in people if p.name == name), None)
             if st is None:
                 return TEXTS["no_such_staff"].format(
@@ -147,7 +159,7 @@ def register(d: Dispatcher) -> None:
             tickets = [t for t in (slots.get("ticket"), slots.get("target")) if t]
         if len(tickets) < 2:
             return Reply(TEXTS["need_two"])
-        child, parent = by_ticket(ctx.session, tickets[0]), by_ticket(ctx.session, tickets[1])
+        child, parent = visible_ticket(ctx, tickets[0]), visible_ticket(ctx, tickets[1])
         if child is None or parent is None:
             return Reply(TEXTS["not_found"])
         try:
@@ -164,6 +176,9 @@ def register(d: Dispatcher) -> None:
         when, place = slots.get("when"), (slots.get("place") or "").strip()
         if not (number and when and place):
             return Reply(TEXTS["need_cluster_parts"])
+        cluster = ctx.session.get(HotCluster, int(number))
+        if cluster is None or not authz.sees(ctx.session, staff_of(ctx), cluster.community_id):
+            return Reply(f"没有编号为 {number} 的热点问题\n" + TEXTS["need_cluster_parts"])
         try:
             starts_at = datetime.fromisoformat(str(when))
             meeting = cluster_meeting(ctx.session, int(number), starts_at=starts_at, place=place,
@@ -181,6 +196,11 @@ def register(d: Dispatcher) -> None:
     def todo(ctx: Context, inbound: Inbound) -> Reply:
         st = staff_of(ctx)
         q = select(Complaint).where(Complaint.state.in_(OPEN_STATES))
+        scope = authz.scope_of(ctx.session, st) if st is not None else None
+        if st is not None and scope is not None:   # their scope, and whatever was assigned to them
+            inside = (Complaint.community_id == scope.id if scope.kind == "community"
+                      else Complaint.household_id.in_(households_in(scope)))
+            q = q.where(inside | (Complaint.assignee_id == st.id))
         if st is not None and st.role in ("网格员", "社工"):   # theirs and the unassigned
             q = q.where((Complaint.assignee_id == st.id) | Complaint.assignee_id.is_(None))
         rows = list(ctx.session.scalars(q.order_by(Complaint.created_at, Complaint.id)))

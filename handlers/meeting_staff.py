@@ -10,10 +10,10 @@ from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
-from handlers.common import staff_of
+from handlers.common import staff_community, staff_community_scope, staff_of, staff_sees_key
 from handlers.meeting_texts import TEXTS, render, when_text
 from models import meeting_signup as ms
-from models.community import Household, Place, Scope, community_scope
+from models.community import Household, Place, Scope, scope_key_in
 from models.meetings import TYPES, Meeting, MeetingError, create_meeting
 from models.resident import Resident
 
@@ -37,6 +37,9 @@ def checkin(ctx: Context, inbound: Inbound) -> Reply:
         meeting_id = _meeting_of_code(ctx, str(code))
     if meeting_id is None or not code:
         return Reply(TEXTS["checkin_usage"])
+    mine = ctx.session.get(Meeting, int(meeting_id))
+    if mine is None or not staff_sees_key(ctx, mine.scope_key):   # another community's
+        return _r(ctx, "checkin_not_found", None, id=meeting_id, code=code)
     staff = staff_of(ctx)
     outcome, s = ms.check_in(ctx.session, int(meeting_id), str(code), now=ctx.now,
                              by=staff.name if staff else ctx.openid)
@@ -59,10 +62,13 @@ def checkin(ctx: Context, inbound: Inbound) -> Reply:
 def _meeting_of_code(ctx: Context, code: str) -> int | None:
     """`签到 042517` without the meeting: the one meeting around now that has this code."""
     around = (ctx.now - CHECKIN_WINDOW, ctx.now + CHECKIN_WINDOW)
-    ids = list(ctx.session.scalars(
-        select(Meeting.id).join(ms.Signup, ms.Signup.meeting_id == Meeting.id)
-        .where(ms.Signup.checkin_code == code.strip(), Meeting.state != "cancelled",
-               Meeting.starts_at.between(*around)).limit(2)))
+    q = (select(Meeting.id).join(ms.Signup, ms.Signup.meeting_id == Meeting.id)
+         .where(ms.Signup.checkin_code == code.strip(), Meeting.state != "cancelled",
+                Meeting.starts_at.between(*around)))
+    cid = staff_community(ctx)
+    if cid is not None:   # only the staff member's own community's meetings
+        q = q.where(scope_key_in(Meeting.scope_key, cid))
+    ids = list(ctx.session.scalars(q.limit(2)))
     return ids[0] if len(ids) == 1 else None
 
 
@@ -72,7 +78,7 @@ def staff_scope(ctx: Context) -> Scope | None:
         p = ctx.session.get(Place, staff.scope_id)
         if p is not None:
             return Scope(staff.scope_kind, p.id, p.label)
-    return community_scope(ctx.session)
+    return staff_community_scope(ctx)
 
 
 def create(ctx: Context, inbound: Inbound) -> Reply:

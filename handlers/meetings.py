@@ -14,10 +14,10 @@ from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
 from handlers import meeting_staff
-from handlers.common import require_household
+from handlers.common import require_household, resident_community
 from handlers.meeting_texts import TEXTS, render
 from models import meeting_signup as ms
-from models.community import Household, contains
+from models.community import Household, community_of_key, contains
 from models.meetings import SCHEDULED, TYPES, Meeting
 
 MEETING_WORDS = re.compile("会议|" + "|".join(TYPES) + r"|开会|会开|(这次|那次|上次|昨天|今天|刚才)的?会")
@@ -34,6 +34,14 @@ def open_meetings(ctx: Context, h: Household) -> list[Meeting]:
     rows = ctx.session.scalars(select(Meeting).where(
         Meeting.state == SCHEDULED, Meeting.starts_at > ctx.now).order_by(Meeting.starts_at))
     return [m for m in rows if contains(m.scope, h) or ms.is_invited(ctx.session, m.id, h.id)]
+
+
+def visible(ctx: Context, m: Meeting | None) -> Meeting | None:
+    """A meeting of the resident's own community; another community's does not exist here."""
+    if m is None:
+        return None
+    mine = resident_community(ctx)
+    return m if mine is None or community_of_key(ctx.session, m.scope_key) == mine else None
 
 
 def _matches(ctx: Context, m: Meeting, slots: dict[str, Any]) -> bool:
@@ -104,7 +112,7 @@ def _mine(ctx: Context, m: Meeting) -> str:
 
 
 def detail(ctx: Context, meeting_id: int) -> Reply:
-    m = ctx.session.get(Meeting, meeting_id)
+    m = visible(ctx, ctx.session.get(Meeting, meeting_id))
     if m is None:
         return _r(ctx, "refuse_not_found", id=meeting_id)
     return _r(ctx, "detail", m, left=_left(ctx, m),
@@ -129,6 +137,8 @@ def signup(ctx: Context, inbound: Inbound) -> Reply:
 
 
 def _sign_up(ctx: Context, h: Household, meeting_id: int) -> Reply:
+    if visible(ctx, ctx.session.get(Meeting, meeting_id)) is None:
+        return _r(ctx, "refuse_not_found", id=meeting_id)
     res = ms.sign_up(ctx.session, meeting_id, openid=ctx.openid, household=h, now=ctx.now)
     m, s = res.meeting, res.signup
     if res.reason == "confirmed":

@@ -55,7 +55,7 @@ TEXTS = {
     "no_convention": "本楼道还没有通过的公约。有公约表决时会通知您。",
     "convention": "【{scope}楼道公约】第{version}版（{date}通过，第{vote_id}号表决）\n{title}\n{text}",
     # Staff
-    "create_scope": "发起表决。请回复表决范围，例如：3号楼2单元\n（回复“取消”可随时退出）",
+    "create_scope": "发起表决。请回复表决范围，例如：3号楼2单元；整个社区回复“全社区”\n（回复“取消”可随时退出）",
     "create_title": "范围：{scope}。请回复表决标题，例如：楼道公约修订",
     "create_text": "请回复表决内容（公约全文或事项说明）。",
     "create_closes": "请回复截止时间，例如：12月10日18点，或 2026-12-10 18:00",

@@ -13,12 +13,13 @@ from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
 from handlers.basic import NO, YES
-from handlers.common import local, require_household, staff_of
+from handlers.common import (local, require_household, resident_community, staff_community,
+                             staff_community_scope, staff_of, staff_sees_key)
 from handlers.vote_texts import (OUTCOME, TEXTS, by_option_text, figures_text, numbered_lines,
                                  when_text)
 from models import authz
 from models.address import AddressError, parse_address
-from models.community import Household, Place, Scope, find_scope
+from models.community import Household, Place, Scope, community_of_key, find_scope
 from models.people import Staff
 from models.vote_tally import participation, tally
 from models.votes import (CANCELLED, CLOSED, CONVENTION, OPEN, OTHER, PROPOSED, Vote,
@@ -28,6 +29,19 @@ from notices import vote_jobs  # a module reference: vote_jobs imports handlers.
 
 _CONFIRM_PROPOSAL = re.compile(r"^\s*确认表决\s*第?\s*(\d+)")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d %H点", "%Y.%m.%d %H:%M")
+WHOLE = ("1", "全社区", "社区", "全部")
+
+
+def visible_vote(ctx: Context, vote_id: int) -> Vote | None:
+    """A vote of the writer's own community (staff: theirs; residents: their household's);
+    another community's votes are answered as if they did not exist."""
+    vote = ctx.session.get(Vote, vote_id)
+    if vote is None:
+        return None
+    if staff_of(ctx) is not None:
+        return vote if staff_sees_key(ctx, vote.scope_key) else None
+    mine = resident_community(ctx)
+    return vote if mine is None or community_of_key(ctx.session, vote.scope_key) == mine else None
 
 
 def register(d: Dispatcher) -> None:
@@ -59,7 +73,7 @@ def register(d: Dispatcher) -> None:
         vote_id = ctx.slots.get("vote_id")
         if vote_id is None:
             return vote_list(ctx, inbound)
-        vote = ctx.session.get(Vote, int(vote_id))
+        vote = visible_vote(ctx, int(vote_id))
         return _show(ctx, vote) if vote else Reply(TEXTS["no_such"].format(id=vote_id))
 
     @d.intent("vote.open", staff=True)
@@ -77,7 +91,7 @@ def register(d: Dispatcher) -> None:
             return h
         slots = ctx.slots
         if slots.get("vote_id") is not None:
-            vote = ctx.session.get(Vote, int(slots["vote_id"]))
+            vote = visible_vote(ctx, int(slots["vote_id"]))
             if vote is None:
                 return Reply(TEXTS["no_such"].format(id=slots["vote_id"]))
             return _cast_or_ask(ctx, h, vote, slots)
@@ -158,11 +172,7 @@ def register(d: Dispatcher) -> None:
         data, text = dict(ctx.dialog.data), (inbound.text or "").strip()
         step = data.get("step")
         if step == "scope":
-            try:
-                scope = find_scope(ctx.session, parse_address(text))
-                why = "" if scope else "没有这个地方。"
-            except AddressError as exc:
-                scope, why = None, exc.message
+            scope, why = _scope_from(ctx, text)
             if scope is None:
                 return Reply(TEXTS["bad_scope"].format(text=text, why=why))
             data.update(scope_key=scope.key, scope_label=scope.label)
@@ -182,6 +192,17 @@ def register(d: Dispatcher) -> None:
                 return Reply(d.texts.get("confirm_cancelled", "好的，没有办理。"))
             return Reply(_confirm_text(ctx, data))
         return _ask_next(ctx, data)
+
+
+def _scope_from(ctx: Context, text: str) -> tuple[Scope | None, str]:
+    """全社区: the staff member's whole community; else a place of it (and why not)."""
+    if text in WHOLE:
+        return staff_community_scope(ctx), "还没有导入社区名册。"
+    try:
+        scope = find_scope(ctx.session, parse_address(text), staff_community(ctx))
+    except AddressError as exc:
+        return None, exc.message
+    return scope, "" if scope else "没有这个地方。"
 
 
 def _may_create(staff: Staff | None) -> bool:
@@ -237,10 +258,11 @@ def _create(ctx: Context, data: dict[str, Any]) -> Reply:
                            proposed=bool(data.get("proposed")))
     except ValueError as exc:
         return Reply(TEXTS["create_failed"].format(why=str(exc).partition(": ")[2] or exc))
-    if vote.state == PROPOSED:
+    if vote.state == PROPOSED:   # told to the staff of the proposing head's community
+        where = community_of_key(ctx.session, vote.scope_key)
         for st in ctx.session.scalars(select(Staff).where(Staff.active.is_(True),
                                                          Staff.openid.is_not(None))):
-            if _may_create(st):
+            if _may_create(st) and authz.sees(ctx.session, st, where):
                 ctx.push(st.openid or "", TEXTS["proposed_staff"].format(
                     id=vote.id, title=vote.title, scope=vote.scope_label),
                     notice_key=f"vote:{vote.id}:proposed", kind="vote")
@@ -255,7 +277,7 @@ def _create(ctx: Context, data: dict[str, Any]) -> Reply:
 def _confirm_proposal(ctx: Context, vote_id: int) -> Reply:
     if not _may_create(staff_of(ctx)):
         return Reply(TEXTS["staff_only"])
-    vote = ctx.session.get(Vote, vote_id)
+    vote = visible_vote(ctx, vote_id)
     if vote is None:
         return Reply(TEXTS["no_such"].format(id=vote_id))
     ids = vote_jobs.confirm_proposal(ctx.session, vote, ctx.now, ctx.settings.community.tz)

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, Select, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (ColumnElement, ForeignKey, Index, Numeric, Select, String, UniqueConstraint,
+                        and_, cast, func, literal, or_, select)
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from models.address import Address
 from models.base import Base, utcnow
@@ -159,6 +160,53 @@ def find_scope(session: Session, address: Address, community_id: int | None = No
     return Scope(found[0].kind, found[0].id, found[0].label)
 
 
-def community_scope(session: Session) -> Scope | None:
-    c = default_community(session)
+def community_scope(session: Session, community_id: int | None = None) -> Scope | None:
+    """The whole of one community as a scope (without an id: the oldest, for one-community use)."""
+    c = session.get(Community, community_id) if community_id is not None else default_community(session)
     return Scope("community", c.id, c.name) if c else None
+
+
+# Many communities in one database ---------------------------------------------------------
+def communities(session: Session) -> list[Community]:
+    return list(session.scalars(select(Community).order_by(Community.id)))
+
+
+def community_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Community)) or 0
+
+
+def only_community(session: Session) -> Community | None:
+    """The community when the database holds exactly one (then nothing needs naming)."""
+    found = list(session.scalars(select(Community).order_by(Community.id).limit(2)))
+    return found[0] if len(found) == 1 else None
+
+
+def community_named(session: Session, name: str) -> Community | None:
+    return session.scalars(select(Community).where(Community.name == name.strip())).first()
+
+
+def community_of_key(session: Session, scope_key: str) -> int | None:
+    """The community a scope key ("unit:7", "community:2", ...) lies in; None if it names nothing."""
+    try:
+        scope = Scope.from_key(scope_key)
+    except ValueError:
+        return None
+    if scope.kind == "community":
+        return scope.id if session.get(Community, scope.id) is not None else None
+    if scope.kind == "household":
+        h = session.get(Household, scope.id)
+        return h.community_id if h else None
+    place = session.get(Place, scope.id)
+    return place.community_id if place is not None and place.kind == scope.kind else None
+
+
+def scope_key_in(column: InstrumentedAttribute[str] | ColumnElement[str],
+                 community_id: int) -> ColumnElement[bool]:
+    """SQL: a scope_key column (votes, meetings, bulletins, conventions) names a place of this
+    community. The keys of its places are built in the query, so no row needs a new column."""
+    place_keys = select(Place.kind + literal(":") + cast(Place.id, String)).where(
+        Place.community_id == community_id)
+    household_keys = select(literal("household:") + cast(Household.id, String)).where(
+        Household.community_id == community_id)
+    return or_(column == f"community:{community_id}", column.in_(place_keys),
+               and_(column.like("household:%"), column.in_(household_keys)))

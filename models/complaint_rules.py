@@ -211,18 +211,21 @@ def merge(session: Session, child: Complaint, parent: Complaint, actor: Actor, n
 
 
 def responsible_staff(session: Session, complaint: Complaint) -> list[Staff]:
-    """Who should act on a request: its assignee, else every active staff member on WeChat."""
+    """Who should act on a request: its assignee, else every active staff member on WeChat
+    whose scope holds the household (so only staff of the request's community)."""
+    from models.authz import staff_covering
     if complaint.assignee_id is not None:
         st = session.get(Staff, complaint.assignee_id)
         if st is not None and st.active and st.openid:
             return [st]
-    return list(session.scalars(select(Staff).where(
-        Staff.active.is_(True), Staff.openid.is_not(None), Staff.role != "管理员")
-        .order_by(Staff.id)))
+    return staff_covering(session, complaint.household_id, exclude=("管理员",))
 
 
-def committee_heads(session: Session) -> list[Staff]:
-    """Who an overdue request is escalated to: the 居委会 staff on WeChat."""
+def committee_heads(session: Session, complaint: Complaint | None = None) -> list[Staff]:
+    """Who an overdue request is escalated to: the 居委会 staff on WeChat of its community."""
+    if complaint is not None:
+        from models.authz import staff_covering
+        return staff_covering(session, complaint.household_id, roles=("居委会",))
     return list(session.scalars(select(Staff).where(
         Staff.active.is_(True), Staff.openid.is_not(None), Staff.role == "居委会")
         .order_by(Staff.id)))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.complaints import CATEGORIES, STATE_LABELS, Complaint
+from models.complaints import CATEGORIES, OPEN_STATES, STATE_LABELS, SUBMITTED, Complaint
 
 
 def _hours(pairs: list[tuple[datetime | None, datetime | None]]) -> float | None:
@@ -51,3 +51,14 @@ def complaint_stats(session: Session, community_id: int | None = None,
                                 if ratings else None),
         },
     }
+
+
+def overdue_count(session: Session, community_id: int | None, now: datetime) -> int:
+    """Open requests past their time limit (not accepted, or not resolved, in time)."""
+    q = select(func.count()).select_from(Complaint).where(
+        Complaint.state.in_(OPEN_STATES),
+        ((Complaint.state == SUBMITTED) & (Complaint.accept_due_at <= now))
+        | (Complaint.resolve_due_at <= now))
+    if community_id is not None:
+        q = q.where(Complaint.community_id == community_id)
+    return session.scalar(q) or 0

@@ -35,6 +35,7 @@ class Complaint(Base):
     __table_args__ = (
         Index("ix_complaint_building_category", "building_id", "category", "created_at"),
         Index("ix_complaint_state", "state"),
+        Index("ix_complaint_community_created", "community_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    DDL,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
@@ -58,6 +69,13 @@ class Meeting(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
     sequence: Mapped[int] = mapped_column(default=0)   # iCalendar SEQUENCE: +1 per change
+    # Confirmed sign-ups, counted by the database itself (triggers on meeting_signup, see
+    # CAPACITY_TRIGGERS) and held to the capacity by this CHECK, so a bug that skips the
+    # meeting lock in models.meeting_signup is refused instead of overfilling the room.
+    # Never written from Python; a loaded Meeting's copy is stale after sign-ups change.
+    confirmed: Mapped[int] = mapped_column(
+        CheckConstraint("confirmed >= 0 AND (capacity IS NULL OR confirmed <= capacity)",
+                        name="capacity"), default=0, server_default="0")
 
     @property
     def scope(self) -> Scope:
@@ -104,6 +122,58 @@ class Invitation(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The capacity guard: meeting.confirmed follows the confirmed sign-ups, statement by
+# statement, whoever writes them; its CHECK (ck_meeting_capacity) refuses the write that
+# would overfill a meeting. On PostgreSQL the counter's UPDATE also locks the meeting row,
+# so two transactions that both skipped the lock still queue and the second is refused.
+# Migration 0006_capacity_guard creates the same (keep both in step).
+CAPACITY_CHECK = "ck_meeting_capacity"
+CAPACITY_TRIGGERS = {
+    "sqlite": [
+        "CREATE TRIGGER meeting_signup_confirmed_ins AFTER INSERT ON meeting_signup "
+        "WHEN NEW.status = 'confirmed' BEGIN "
+        "UPDATE meeting SET confirmed = confirmed + 1 WHERE id = NEW.meeting_id; END",
+        "CREATE TRIGGER meeting_signup_confirmed_del AFTER DELETE ON meeting_signup "
+        "WHEN OLD.status = 'confirmed' BEGIN "
+        "UPDATE meeting SET confirmed = confirmed - 1 WHERE id = OLD.meeting_id; END",
+        "CREATE TRIGGER meeting_signup_confirmed_upd AFTER UPDATE OF status, meeting_id "
+        "ON meeting_signup WHEN OLD.status IS NOT NEW.status "
+        "OR OLD.meeting_id IS NOT NEW.meeting_id BEGIN "
+        "UPDATE meeting SET confirmed = confirmed - 1 "
+        "WHERE id = OLD.meeting_id AND OLD.status = 'confirmed'; "
+        "UPDATE meeting SET confirmed = confirmed + 1 "
+        "WHERE id = NEW.meeting_id AND NEW.status = 'confirmed'; END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION meeting_signup_confirmed() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP <> 'INSERT' AND OLD.status = 'confirmed' THEN "
+        "UPDATE meeting SET confirmed = confirmed - 1 WHERE id = OLD.meeting_id; END IF; "
+        "IF TG_OP <> 'DELETE' AND NEW.status = 'confirmed' THEN "
+        "UPDATE meeting SET confirmed = confirmed + 1 WHERE id = NEW.meeting_id; END IF; "
+        "RETURN NULL; END $$",
+        "CREATE TRIGGER meeting_signup_confirmed_ins AFTER INSERT ON meeting_signup "
+        "FOR EACH ROW WHEN (NEW.status = 'confirmed') "
+        "EXECUTE FUNCTION meeting_signup_confirmed()",
+        "CREATE TRIGGER meeting_signup_confirmed_del AFTER DELETE ON meeting_signup "
+        "FOR EACH ROW WHEN (OLD.status = 'confirmed') "
+        "EXECUTE FUNCTION meeting_signup_confirmed()",
+        "CREATE TRIGGER meeting_signup_confirmed_upd AFTER UPDATE OF status, meeting_id "
+        "ON meeting_signup FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status "
+        "OR OLD.meeting_id IS DISTINCT FROM NEW.meeting_id) "
+        "EXECUTE FUNCTION meeting_signup_confirmed()",
+    ],
+}
+for _dialect, _statements in CAPACITY_TRIGGERS.items():
+    for _sql in _statements:   # a schema made by create_all gets them too
+        event.listen(Signup.__table__, "after_create", DDL(_sql).execute_if(dialect=_dialect))
+
+
+def over_capacity(exc: IntegrityError) -> bool:
+    """The database refused a write because it would overfill a meeting."""
+    return CAPACITY_CHECK in str(exc.orig)
 
 
 # Creating and editing ---------------------------------------------------------------------
@@ -159,6 +229,10 @@ def create_invitation_meeting(session: Session, *, title: str, meeting_type: str
     """
     from notices.fanout import push_to_households  # models stay below notices at import time
 
+    if scope is None and household_ids:   # the invited households' own community
+        from models.community import Household
+        first = session.get(Household, household_ids[0])
+        scope = community_scope(session, first.community_id) if first else None
     scope = scope or community_scope(session)
     if scope is None:
         raise MeetingError("scope", "还没有社区数据，无法确定会议范围")
@@ -192,8 +266,9 @@ EDITABLE = ("title", "meeting_type", "starts_at", "ends_at", "place", "agenda", 
 
 def edit_meeting(session: Session, m: Meeting, now: datetime, **changes: Any) -> list[str]:
     """Apply changes (keys from EDITABLE; None = unchanged); returns the changed field names.
-    Lowering the capacity below the confirmed count is refused; raising it fills places
-    (the caller runs meeting_signup.fill_places under the meeting lock)."""
+    Call with the meeting locked (get_meeting(lock=True)). Lowering the capacity below the
+    confirmed count is refused with a MeetingError, never an IntegrityError; raising it
+    fills places (the caller runs meeting_signup.fill_places under the meeting lock)."""
     from models.meeting_signup import confirmed_count
 
     if m.state != SCHEDULED:
@@ -212,13 +287,26 @@ def edit_meeting(session: Session, m: Meeting, now: datetime, **changes: Any) ->
                  starts_at=starts, place=new.get("place", m.place),
                  capacity=new.get("capacity", m.capacity), now=now, deadline=deadline,
                  ends_at=new.get("ends_at", m.ends_at))
+
+    def too_low() -> MeetingError:
+        return MeetingError("capacity", f"已有 {confirmed_count(session, m.id)} 人报名成功，"
+                                        "人数上限不能低于这个数")
+
     if "capacity" in new and new["capacity"] < confirmed_count(session, m.id):
-        raise MeetingError("capacity", f"已有 {confirmed_count(session, m.id)} 人报名成功，"
-                                       "人数上限不能低于这个数")
-    for k, v in new.items():
-        setattr(m, k, v)
-    if new:
-        m.updated_at, m.sequence = now, m.sequence + 1
+        raise too_low()
+    # Written at once, so the database's capacity check answers here (a sign-up that got in
+    # without the meeting lock) rather than as an IntegrityError at the caller's commit.
+    try:
+        with session.begin_nested():
+            for k, v in new.items():
+                setattr(m, k, v)
+            if new:
+                m.updated_at, m.sequence = now, m.sequence + 1
+            session.flush()
+    except IntegrityError as exc:
+        if not over_capacity(exc):
+            raise
+        raise too_low() from exc
     return sorted(new)
 
 

@@ -1,40 +1,39 @@
-"""Roster import: spreadsheet rows → places, households and roster entries, idempotently.
+"""Roster import: spreadsheet rows → communities, places, households and roster entries,
+idempotently.
 
 `import_roster(session, rows, now, secret)` checks every row, compares it with what the
-database holds (loaded once into dicts), and writes only the differences in bulk. With
-any bad row nothing is written unless `partial` is set. Full phone numbers are never
-stored: only the last four digits, a mask, and an HMAC keyed by the server secret.
+database holds (loaded once per community into dicts), and writes only the differences in
+bulk. With any bad row nothing is written unless `partial` is set. Full phone numbers are
+never stored: only the last four digits, a mask, and an HMAC keyed by the server secret.
+
+Each row belongs to one community: the file's 社区 column, else the one named by the
+caller (`community`, e.g. `--community`), else the only community there is (or a new one
+named `community_name` in an empty database). With several communities and neither, the
+import is refused with the names to choose from (RosterCommunityError).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import Decimal
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
-from models.address import CN_DIGITS, AddressError, parse_address
-from models.community import BUILDING, OWNER, POINT, TENANT, UNIT, Community, Household, Place, default_community
-from models.people import IDENTITIES, RosterEntry, mask_phone
+from models.community import (BUILDING, OWNER, POINT, TENANT, UNIT, Community, Household, Place,
+                              communities, community_named)
+from models.people import RosterEntry, mask_phone
+from models.roster_check import (Progress, Rejection, Row, check_row, check_rows,  # noqa: F401
+                                 normalise_phone, phone_hash)
 from models.roster_io import RawRow
 
-Progress = Callable[[int], None]
 _PG_LOCK = 4242_0003   # one roster import at a time on PostgreSQL
-_NUMERAL = re.compile(rf"[0-9{CN_DIGITS}]+")
-_AREA_UNIT = re.compile(r"(平方米|平米|平方|平|㎡|m²|m2)$", re.IGNORECASE)
-MAX_AREA = Decimal("100000")
 
 
-@dataclass(frozen=True)
-class Rejection:
-    line: int
-    reason: str
+class RosterCommunityError(ValueError):
+    """Rows that do not say which community they belong to, when that is not clear; or
+    rows of another community than the one the import is limited to."""
 
 
 @dataclass
@@ -47,137 +46,10 @@ class Report:
     applied: bool = False          # False: nothing was written (bad rows without --partial)
     households_added: int = 0
     places_added: int = 0
+    communities: list[str] = field(default_factory=list)        # the communities of the file
+    communities_added: list[str] = field(default_factory=list)  # those created by this import
 
 
-@dataclass(frozen=True)
-class Row:
-    line: int
-    point: str
-    building: str
-    unit: str
-    room: str
-    name: str
-    phone: str                     # 11 digits, or "" when the roster has none
-    identity: str                  # 业主 / 租户
-    area: Decimal | None
-
-    @property
-    def hkey(self) -> tuple[str, str, str, str]:
-        return (self.point, self.building, self.unit, self.room)
-
-
-def phone_hash(secret: str, phone: str) -> str:
-    if not phone:
-        return ""
-    return hmac.new(secret.encode(), phone.encode(), hashlib.sha256).hexdigest()
-
-
-def normalise_phone(raw: str) -> str | None:
-    """11-digit mainland mobile number, "" for none, None when it is not one."""
-    digits = re.sub(r"[\s\-—()（）+]", "", raw)
-    if not digits:
-        return ""
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits if re.fullmatch(r"1[3-9][0-9]{9}", digits) else None
-
-
-@lru_cache(maxsize=4096)
-def _address(building: str, unit: str, room: str) -> tuple[str, str, str] | str:
-    """(building, unit, room) in canonical form, or the reason they cannot be read."""
-    if not building:
-        return "缺少楼栋"
-    if not unit:
-        return "缺少单元"
-    if not room:
-        return "缺少室号"
-    b = building + "号楼" if _NUMERAL.fullmatch(building) else building
-    u = unit + "单元" if _NUMERAL.fullmatch(unit) else unit
-    try:
-        a = parse_address(b + u + room)
-    except AddressError as exc:
-        return f"地址“{building} {unit} {room}”看不懂（{exc.message.split('，')[0]}）"
-    if a.point or a.building is None or a.unit is None or a.room is None:
-        return f"地址“{building} {unit} {room}”看不懂，楼栋、单元、室号要分开写"
-    return (a.building, a.unit, a.room)
-
-
-def _area(raw: str) -> Decimal | None | str:
-    text_ = _AREA_UNIT.sub("", raw.replace(" ", ""))
-    if not text_:
-        return None
-    try:
-        value = Decimal(text_)
-    except InvalidOperation:
-        return f"面积“{raw}”不是数字"
-    if not value.is_finite() or value <= 0:
-        return f"面积“{raw}”必须大于 0"
-    if value > MAX_AREA:
-        return f"面积“{raw}”太大了"
-    return value.quantize(Decimal("0.01"))
-
-
-def check_row(raw: RawRow) -> Row | Rejection:
-    """One spreadsheet row → a Row, or the first reason it cannot be imported."""
-    c = raw.cells
-    name = re.sub(r"\s+", "", c["姓名"])
-    if not name:
-        return Rejection(raw.line, "缺少姓名")
-    if len(name) > 32:
-        return Rejection(raw.line, "姓名太长")
-    point = re.sub(r"\s+", "", c["居民点"])
-    if not point:
-        return Rejection(raw.line, "缺少居民点")
-    addr = _address(c["楼栋"].replace(" ", ""), c["单元"].replace(" ", ""), c["室号"].replace(" ", ""))
-    if isinstance(addr, str):
-        return Rejection(raw.line, addr)
-    phone = normalise_phone(c["手机"])
-    if phone is None:
-        digits = re.sub(r"\D", "", c["手机"])
-        what = f"只有 {len(digits)} 位数字" if len(digits) != 11 else "不是手机号"
-        return Rejection(raw.line, f"手机号不对（{what}），应为 11 位手机号")
-    identity = c["身份"].replace(" ", "")
-    if not identity:
-        return Rejection(raw.line, "缺少身份（填“业主”或“租户”）")
-    if identity not in IDENTITIES:
-        return Rejection(raw.line, f"身份“{identity}”不认识，只能填“业主”或“租户”")
-    area = _area(c["面积"])
-    if isinstance(area, str):
-        return Rejection(raw.line, area)
-    return Row(raw.line, point, *addr, name, phone, identity, area)
-
-
-def check_rows(rows: Sequence[RawRow], progress: Progress | None = None) -> tuple[list[Row], list[Rejection]]:
-    """Every row checked alone, then against the others (duplicates, conflicting areas)."""
-    good: list[Row] = []
-    bad: list[Rejection] = []
-    seen: dict[tuple[tuple[str, str, str, str], str], int] = {}
-    areas: dict[tuple[str, str, str, str], tuple[Decimal, int]] = {}
-    for i, raw in enumerate(rows, 1):
-        if progress and i % 200 == 0:
-            progress(200)
-        row = check_row(raw)
-        if isinstance(row, Rejection):
-            bad.append(row)
-            continue
-        first = seen.get((row.hkey, row.name))
-        if first is not None:
-            bad.append(Rejection(row.line, f"与第 {first} 行重复（同一户同一姓名）"))
-            continue
-        if row.area is not None:
-            known = areas.get(row.hkey)
-            if known is not None and known[0] != row.area:
-                bad.append(Rejection(row.line, f"面积 {row.area} 与第 {known[1]} 行同一户的面积 {known[0]} 不一致"))
-                continue
-            areas.setdefault(row.hkey, (row.area, row.line))
-        seen[(row.hkey, row.name)] = row.line
-        good.append(row)
-    if progress and len(rows) % 200:
-        progress(len(rows) % 200)
-    return good, bad
-
-
-# Import -----------------------------------------------------------------------------------
 @dataclass
 class _Existing:
     points: dict[str, int] = field(default_factory=dict)
@@ -223,67 +95,117 @@ def _load(session: Session, community_id: int) -> _Existing:
         ex.identities.setdefault(e.household_id, {})[e.name] = e.identity
     return ex
 
+@dataclass
+class _Group:
+    """The rows of one community and what the comparison found for them."""
+
+    name: str
+    community: Community | None
+    rows: list[Row]
+    ex: _Existing
+    status: dict[int, str] = field(default_factory=dict)
+    areas: dict[tuple[str, str, str, str], tuple[Decimal, int]] = field(default_factory=dict)
+    identities: dict[tuple[str, str, str, str], dict[str, str]] = field(default_factory=dict)
+    updates: list[dict[str, object]] = field(default_factory=list)
+
+
+def default_name(session: Session, community: str | None, community_name: str) -> str:
+    """The community of rows without a 社区 cell; RosterCommunityError naming the choices
+    when the database holds several and the caller named none."""
+    if community and community.strip():
+        return community.strip()
+    known = communities(session)
+    if not known:
+        return community_name
+    if len(known) == 1:
+        return known[0].name
+    names = "、".join(c.name for c in known)
+    raise RosterCommunityError(f"数据库里有多个社区（{names}），请指明这份名册属于哪个社区"
+                               "（--community 社区名，或在名册里加一列“社区”）")
+
 
 def import_roster(session: Session, rows: Sequence[RawRow], now: datetime, secret: str, *,
-                  community_name: str = "社区", partial: bool = False,
+                  community_name: str = "社区", community: str | None = None,
+                  only_community: str | None = None, partial: bool = False,
                   progress: Progress | None = None) -> Report:
-    """Import checked rows in the caller's transaction; see the module docstring."""
+    """Import checked rows in the caller's transaction; see the module docstring.
+    `only_community`: rows naming any other community are rejected (the console imports
+    into the staff member's own community only)."""
     report = Report(rows=len(rows))
-    good, report.rejected = check_rows(rows, progress)
-    report.rejected.sort(key=lambda r: r.line)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-    community = default_community(session)
-    ex = _load(session, community.id) if community else _Existing()
+    blank = any(not (r.cells.get("社区") or "").strip() for r in rows)
+    default = default_name(session, only_community or community, community_name) if blank else ""
+    good, report.rejected = check_rows(rows, progress, default)
+    if only_community:
+        outside = [r for r in good if r.community != only_community]
+        report.rejected += [Rejection(r.line, f"社区“{r.community}”不是您所在的社区（{only_community}）")
+                            for r in outside]
+        good = [r for r in good if r.community == only_community]
+    report.rejected.sort(key=lambda r: r.line)
     hashes = {row.line: phone_hash(secret, row.phone) for row in good}
+    groups = []
+    for name in dict.fromkeys(r.community for r in good):
+        c = community_named(session, name)
+        g = _Group(name, c, [r for r in good if r.community == name], _load(session, c.id) if c else _Existing())
+        _compare(g, hashes)
+        groups.append(g)
+    report.communities = [g.name for g in groups]
+    for g in groups:
+        for s in g.status.values():
+            setattr(report, s, getattr(report, s) + 1)
+    if report.rejected and not partial:
+        return report
+    report.applied = True
+    for g in groups:
+        if g.updates or any(s != "unchanged" for s in g.status.values()):
+            _write(session, g, hashes, now, report)
+    session.flush()
+    return report
 
-    status: dict[int, str] = {}
-    file_area: dict[tuple[str, str, str, str], tuple[Decimal, int]] = {}
-    file_identities: dict[tuple[str, str, str, str], dict[str, str]] = {}
-    for row in good:
+
+def _compare(g: _Group, hashes: dict[int, str]) -> None:
+    """Which rows are new, changed or unchanged, and which households change area or tenure."""
+    ex = g.ex
+    for row in g.rows:
         if row.area is not None:
-            file_area.setdefault(row.hkey, (row.area, row.line))
-        file_identities.setdefault(row.hkey, {})[row.name] = row.identity
+            g.areas.setdefault(row.hkey, (row.area, row.line))
+        g.identities.setdefault(row.hkey, {})[row.name] = row.identity
         h = ex.households.get(row.hkey)
         e = ex.entries.get((h[0], row.name)) if h else None
         if e is None:
-            status[row.line] = "added"
+            g.status[row.line] = "added"
         elif e[1] != hashes[row.line] or e[2] != row.identity:
-            status[row.line] = "changed"
+            g.status[row.line] = "changed"
         else:
-            status[row.line] = "unchanged"
-
-    household_updates: list[dict[str, object]] = []
-    for hkey, names in file_identities.items():
+            g.status[row.line] = "unchanged"
+    for hkey, names in g.identities.items():
         h = ex.households.get(hkey)
         if h is None:
             continue
         merged = {**ex.identities.get(h[0], {}), **names}
         tenure = OWNER if "业主" in merged.values() else TENANT
-        area = file_area.get(hkey)
+        area = g.areas.get(hkey)
         if (area is not None and area[0] != h[1]) or tenure != h[2]:
-            household_updates.append({"id": h[0], "area": area[0] if area else h[1], "tenure": tenure})
-            if area is not None and area[0] != h[1] and status[area[1]] == "unchanged":
-                status[area[1]] = "changed"   # the row that carries the new area
-    for s in status.values():
-        setattr(report, s, getattr(report, s) + 1)
-    if report.rejected and not partial:
-        return report
-    report.applied = True
-    if not household_updates and all(s == "unchanged" for s in status.values()):
-        return report
+            g.updates.append({"id": h[0], "area": area[0] if area else h[1], "tenure": tenure})
+            if area is not None and area[0] != h[1] and g.status[area[1]] == "unchanged":
+                g.status[area[1]] = "changed"   # the row that carries the new area
 
-    if community is None:
-        community = Community(name=community_name, created_at=now)
-        session.add(community)
+
+def _write(session: Session, g: _Group, hashes: dict[int, str], now: datetime, report: Report) -> None:
+    if g.community is None:
+        g.community = Community(name=g.name, created_at=now)
+        session.add(g.community)
         session.flush()
-    _add_places(session, community.id, good, ex, report)
-    _add_households(session, community.id, file_identities, file_area, ex, now, report)
-    if household_updates:
-        session.execute(update(Household), household_updates)
+        report.communities_added.append(g.name)
+    ex = g.ex
+    _add_places(session, g.community.id, g.rows, ex, report)
+    _add_households(session, g.community.id, g.identities, g.areas, ex, now, report)
+    if g.updates:
+        session.execute(update(Household), g.updates)
     new_entries, changed_entries = [], []
-    for row in good:
-        if status[row.line] == "unchanged":
+    for row in g.rows:
+        if g.status[row.line] == "unchanged":
             continue
         hid = ex.households[row.hkey][0]
         values = {"phone_last4": row.phone[-4:], "phone_masked": mask_phone(row.phone),
@@ -297,8 +219,6 @@ def import_roster(session: Session, rows: Sequence[RawRow], now: datetime, secre
         session.execute(insert(RosterEntry), new_entries)
     if changed_entries:
         session.execute(update(RosterEntry), changed_entries)
-    session.flush()
-    return report
 
 
 def _add_places(session: Session, community_id: int, good: list[Row], ex: _Existing,

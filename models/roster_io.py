@@ -1,7 +1,8 @@
 """Reading the committee's roster spreadsheet (CSV or XLSX) into plain rows.
 
-Columns 居民点, 楼栋, 单元, 室号, 姓名, 手机, 面积, 身份 (a title row above the header is
-skipped; a few common variants of the column names are accepted). CSV may be UTF-8,
+Columns 居民点, 楼栋, 单元, 室号, 姓名, 手机, 面积, 身份, and optionally 社区 (one file may
+hold several communities); a title row above the header is skipped; a few common variants
+of the column names are accepted. CSV may be UTF-8,
 UTF-8 with BOM, or GBK/GB18030 as Excel in China saves it.
 """
 from __future__ import annotations
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 COLUMNS = ("居民点", "楼栋", "单元", "室号", "姓名", "手机", "面积", "身份")
+OPTIONAL = ("社区",)
 ALIASES = {
     "小区": "居民点", "居民小区": "居民点", "楼号": "楼栋", "楼": "楼栋", "栋": "楼栋",
     "单元号": "单元", "楼道": "单元", "室": "室号", "房号": "室号", "门牌号": "室号",
     "手机号": "手机", "手机号码": "手机", "电话": "手机", "联系电话": "手机",
     "面积(m²)": "面积", "面积（m²）": "面积", "面积(㎡)": "面积", "面积（㎡）": "面积",
     "建筑面积": "面积", "房屋面积": "面积", "身份类型": "身份", "类型": "身份",
+    "社区名称": "社区", "所属社区": "社区", "社区名": "社区",
 }
 HEADER_SEARCH_ROWS = 10
 
@@ -32,7 +35,7 @@ class RosterFileError(Exception):
 @dataclass(frozen=True)
 class RawRow:
     line: int                    # line (CSV) or row (XLSX) number as the spreadsheet shows it
-    cells: dict[str, str]        # column → text, every COLUMNS key present
+    cells: dict[str, str]        # column → text, every COLUMNS key present (社区 if the file has it)
 
 
 def cell_text(value: Any) -> str:
@@ -62,7 +65,7 @@ def rows_from_table(table: Iterable[tuple[int, list[Any]]]) -> Iterator[RawRow]:
             missing = [c for c in COLUMNS if c not in names]
             if missing:
                 raise RosterFileError(f"表头缺少列：{'、'.join(missing)}（第{line}行）")
-            index = {c: names.index(c) for c in COLUMNS}
+            index = {c: names.index(c) for c in (*COLUMNS, *OPTIONAL) if c in names}
             break
         seen.append(",".join(n for n in names if n))
         if len(seen) >= HEADER_SEARCH_ROWS:

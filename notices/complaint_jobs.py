@@ -54,7 +54,8 @@ def _push(s: Session, now: datetime, kind: str = "ticket"):  # type: ignore[no-u
 
 @job("complaints.sla", order=30)
 def sla(env: JobEnv, now: datetime) -> int:
-    """Not accepted in ACCEPT_HOURS → remind once; not resolved in RESOLVE_DAYS → escalate once."""
+    """Not accepted in ACCEPT_HOURS → remind once; not resolved in RESOLVE_DAYS → escalate once
+    (each to the staff of the request's own community)."""
     done = 0
     with transaction(env.factory) as s:
         late = s.scalars(select(Complaint).where(
@@ -81,7 +82,7 @@ def sla(env: JobEnv, now: datetime) -> int:
                 days=rules.RESOLVE_DAYS, state=c.state_label,
                 assignee=f"，经办：{assignee.name}" if assignee else "，还没有经办人",
                 text=_short(c.text))
-            for st in committee_heads(s) or responsible_staff(s, c):
+            for st in committee_heads(s, c) or responsible_staff(s, c):
                 deliver.enqueue(s, st.openid or "", text,
                                 notice_key=f"ticket:{c.id}:escalate:{c.reopened}",
                                 kind="ticket_staff", now=now)
@@ -173,7 +174,7 @@ def _cluster(s: Session, level: str, place_id: int, category: str, since: dateti
             place=_place(s, place_id), days=rules.CLUSTER_DAYS, n=cluster.households,
             category=linked[0].category_label, cluster=cluster.id,
             tickets="、".join(c.ticket for c in linked[:6]) + ("等" if len(linked) > 6 else ""))
-        for st in committee_heads(s) or responsible_staff(s, linked[0]):
+        for st in committee_heads(s, linked[0]) or responsible_staff(s, linked[0]):
             deliver.enqueue(s, st.openid or "", text, notice_key=f"cluster:{cluster.id}",
                             kind="ticket_staff", now=now)
         cluster.notified_at = now
