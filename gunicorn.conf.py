@@ -2,9 +2,15 @@
 
 WeChat waits 5 s for an answer and the app answers within server.reply_budget_seconds
 (4 s), so a request never needs more than a few seconds; the timeout only kills a
-stuck worker. --preload shares jieba's dictionary between workers (about 40 MB each
-instead of about 116 MB). The scheduler is NOT started here: run `flask scheduler`.
+stuck worker. The scheduler is NOT started here: run `flask scheduler`.
+
+preload_app builds the app once in the master (migration check, jieba's dictionary,
+templates) and forks the workers from it, so those pages are shared: gc.freeze() just
+before each fork keeps the collector in a worker from writing to (and so copying) every
+object it inherited. A worker starts with an empty database pool (models/db.py) and
+starts its own reply threads on its first message (the master never submits any).
 """
+import gc
 import multiprocessing
 import os
 
@@ -24,15 +30,39 @@ forwarded_allow_ips = "127.0.0.1"
 raw_env = ["LINLI_JSON_LOGS=1"]
 
 
-def on_starting(server):  # noqa: ANN001
-    # Prometheus multiprocess mode: per-worker counters are summed at /metrics.
+def _prometheus_multiprocess_dir() -> None:
+    """Prometheus multiprocess mode: per-worker counters are summed at /metrics.
+
+    Done here, while gunicorn reads this file, not in on_starting: with preload_app the app
+    (and prometheus_client, which picks its value store at import) is loaded before
+    on_starting runs, and the workers then counted in memory that /metrics never read."""
     path = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/linli-prometheus")
     os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
+    for name in os.listdir(path):  # counters of an earlier run
         os.remove(os.path.join(path, name))
+
+
+_prometheus_multiprocess_dir()
 
 
 def child_exit(server, worker):  # noqa: ANN001
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def when_ready(server):  # noqa: ANN001
+    # Before the first fork: the master opened database connections while building the app
+    # (the schema check); close them, so that no worker inherits a socket of the master's.
+    # (Each worker's engine also starts with an empty pool: models/db.py.)
+    if server.cfg.preload_app:
+        app = server.app.wsgi()
+        linli = getattr(app, "extensions", {}).get("linli")
+        if linli is not None:
+            linli.engine.dispose()
+
+
+def pre_fork(server, worker):  # noqa: ANN001
+    # Everything the master built so far is long-lived: out of the collector's reach, its
+    # pages stay shared with the workers instead of being copied by their first collection.
+    gc.freeze()
