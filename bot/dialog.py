@@ -21,6 +21,9 @@ class Dialog:
     timed_out: str | None = None   # the state that expired just now, if any
     _dirty: bool = False
     shared: bool = False           # read from Redis, so saved there (after the commit)
+    # The table row read by load(): the session's identity map holds rows weakly, so without
+    # this reference save() would SELECT it a second time.
+    _row: DialogState | None = field(default=None, repr=False, compare=False)
 
     def set(self, state: str, **data: Any) -> None:
         self.state, self.data, self._dirty = state, data, True
@@ -37,17 +40,17 @@ def load(session: Session, openid: str, now: datetime) -> Dialog:
     if row.expires_at <= now:
         session.delete(row)
         return Dialog(openid, timed_out=row.state)
-    return Dialog(openid, row.state, dict(row.data or {}))
+    return Dialog(openid, row.state, dict(row.data or {}), _row=row)
 
 
 def save(session: Session, dialog: Dialog, now: datetime, timeout: timedelta) -> None:
     if not dialog._dirty:
         if dialog.state is not None:  # any exchange inside a dialog keeps it alive
-            row = session.get(DialogState, dialog.openid)
+            row = dialog._row or session.get(DialogState, dialog.openid)
             if row is not None:
                 row.expires_at = now + timeout
         return
-    row = session.get(DialogState, dialog.openid)
+    row = dialog._row or session.get(DialogState, dialog.openid)
     if dialog.state is None:
         if row is not None:
             session.delete(row)

@@ -88,6 +88,13 @@ class Dispatcher:
         self.menu.sort(key=lambda m: m.order)
 
     # Dispatch --------------------------------------------------------------------------
+    def understand_early(self, inbound: Inbound, now: Any) -> dict[str, Any]:
+        """The NLU needs only the text and the clock: run it before the caller opens its
+        transaction, so the database's write lock is not held while it runs."""
+        if inbound.msg_type == "event" or not inbound.is_textual:
+            return {}
+        return {"understood": (inbound.text or "", self.nlu.understand(inbound.text or "", now))}
+
     def dispatch(self, ctx: Context) -> Reply:
         reply = self._route(ctx, ctx.inbound)
         for hook in self.reply_hooks:
@@ -108,7 +115,9 @@ class Dispatcher:
         return self.route_text(ctx, inbound)
 
     def route_text(self, ctx: Context, inbound: Inbound) -> Reply:
-        understanding = self.nlu.understand(inbound.text or "", ctx.now)
+        text = inbound.text or ""
+        early = ctx.extra.pop("understood", None)   # (text, understanding) from before the transaction
+        understanding = early[1] if early and early[0] == text else self.nlu.understand(text, ctx.now)
         ctx.understanding = understanding
         prefix = ""
         if ctx.dialog.timed_out:

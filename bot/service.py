@@ -187,11 +187,12 @@ class MessageService:
                              .where(InboundMessage.dedup_key == inbound.dedup_key)).first()
 
     def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
+        early = self.dispatcher.understand_early(inbound, now)
         with transaction(self.factory) as s:
             resident = self._resident(s, inbound, now)
             dialog = self.dialogs.load(s, inbound.openid, now)
             ctx = Context(session=s, settings=self.settings, now=now, inbound=inbound,
-                          resident=resident, dialog=dialog)
+                          resident=resident, dialog=dialog, extra=early)
             accounts.note(ctx)   # the account it came through: the resident's, its community
             reply = self.dispatcher.dispatch(ctx)
             after: AfterCommit | None = self.dialogs.save(s, dialog, now)
