@@ -8,7 +8,7 @@ preload_app builds the app once in the master (migration check, jieba's dictiona
 templates) and forks the workers from it, so those pages are shared: gc.freeze() just
 before each fork keeps the collector in a worker from writing to (and so copying) every
 object it inherited. A worker starts with an empty database pool (models/db.py) and
-starts its own reply threads on its first message (the master never submits any).
+gets a fresh pool of reply threads (bot/service.py, at fork).
 """
 import gc
 import multiprocessing

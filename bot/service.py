@@ -10,8 +10,10 @@ dialog state there; the database row above still decides.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -77,8 +79,7 @@ class MessageService:
         self.dispatcher = dispatcher
         self.sender = sender
         self.clock = clock
-        self.pool = ThreadPoolExecutor(max_workers=settings.server.worker_threads,
-                                       thread_name_prefix="linli-msg")
+        self.pool = self._new_pool()
         self.before: list[Callable[[Inbound], None]] = []       # e.g. the sandbox's record
         self.limiter: Limiter = LocalLimiter()
         self.dialogs: DialogStore = DbDialogs(timedelta(minutes=settings.dialog.timeout_minutes))
@@ -86,6 +87,17 @@ class MessageService:
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
         self.observers: list[Callable[[Inbound, Outcome], None]] = []
+        # A process forked from this one (gunicorn's preload) must not inherit the pool: its
+        # threads do not exist in the child, so work submitted there would never run.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (alive := ref()) is not None and alive._forked())
+
+    def _new_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.settings.server.worker_threads,
+                                  thread_name_prefix="linli-msg")
+
+    def _forked(self) -> None:
+        self.pool, self._pending, self._lock = self._new_pool(), set(), threading.Lock()
 
     # Entry point of the webhook ----------------------------------------------------------
     def handle(self, inbound: Inbound) -> Outcome:

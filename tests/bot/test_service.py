@@ -94,3 +94,33 @@ def test_a_handler_crash_gives_a_polite_reply_not_a_500(app: Any) -> None:
     reply = side.reply_of(res)
     assert reply is not None and "稍后" in reply["Content"]
     assert "Traceback" not in reply["Content"] and "bug" not in reply["Content"]
+
+
+def test_a_worker_forked_after_messages_were_handled_still_answers(app: Any) -> None:
+    """gunicorn forks workers from a master that built the app; the reply threads of the
+    parent do not exist in the child, so the child must start its own."""
+    import os
+
+    side = WeChatSide(app)
+    assert side.say("o-parent", "帮助")          # the parent's pool now has an idle thread
+    service = app.extensions["linli"].service
+    pid = os.fork()
+    if pid == 0:  # the "worker": answer one message within the budget, report by exit code
+        code = 1
+        try:
+            outcome = service.handle(Inbound(openid="o-child", to="gh", msg_type="text", text="帮助",
+                                             msg_id="424242", create_time=1764200000))
+            code = 0 if outcome.reply is not None and not outcome.deferred else 2
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("the forked worker did not finish")
+    assert os.waitstatus_to_exitcode(status) == 0
