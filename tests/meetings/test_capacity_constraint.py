@@ -6,23 +6,21 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, func, insert, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import models
 from models import meeting_signup as ms
 from models import migrate
 from models.community import Household
-from models.db import make_engine, make_sessionmaker, normalise_url, transaction
+from models.db import make_engine, make_sessionmaker, transaction
 from models.meetings import CAPACITY_CHECK, Meeting, MeetingError, Signup, edit_meeting, get_meeting
-from tests.conftest import PG_URL
+from tests.conftest import pg_database
 from tests.meetings.conftest import World
 from tests.wechat_side import WeChatSide
 
@@ -245,14 +243,8 @@ def fresh_url(db_url: str, tmp_path: Any) -> Any:
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path}/create_all.db"
         return
-    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"linli_ca_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with pg_database("linli_ca") as url:
+        yield url
 
 
 def test_a_schema_made_from_the_models_has_the_same_guard(fresh_url: str) -> None:
