@@ -14,7 +14,7 @@ from bot.reply import Reply
 from handlers.common import staff_of
 from models import authz
 from models.address import Address, AddressError, find_address, parse_address
-from models.community import Household, find_household
+from models.community import Community, Household, households_matching
 from models.people import (
     REQUEST_PENDING,
     BindingRequest,
@@ -35,6 +35,7 @@ TEXTS = {
     "ask_name": "请告诉我您的姓名（和社区名册上的一样），例如：张三\n（回复“取消”可退出）",
     "ask_phone": "请告诉我您手机号的后四位，例如：5678\n（回复“取消”可退出）",
     "not_understood": "没看懂。",
+    "which_household": "有几户都是“{label}”，您家是哪一户？请回复数字：\n{numbered}\n（回复“取消”可退出）",
     "unknown_household": "没有找到“{label}”这一户。请检查楼号、单元和室号，按这个样子再发一次：\n"
                          f"{EXAMPLE}\n如果地址没错，请联系社区工作人员。",
     "verified": "绑定成功！您已绑定：{label}。\n现在您可以：\n1. 直接说要反映的问题，比如“楼道灯坏了”\n"
@@ -149,10 +150,15 @@ def _proceed(ctx: Context, data: dict[str, Any]) -> Reply:
         return _ask(ctx, data, "address")
     if address.level != "room":
         return _ask(ctx, {**data, "address": None}, "room")
-    household = find_household(ctx.session, address, accounts.binding_community(ctx))
+    household = _chosen(ctx, data)
     if household is None:
-        ctx.dialog.clear()
-        return Reply(_t("unknown_household", label=address.label))
+        options = households_matching(ctx.session, address, accounts.binding_community(ctx))
+        if len(options) > 1:   # the same building, unit and room in several 居民点 or communities
+            return _ask_which(ctx, data, address, options)
+        if not options:
+            ctx.dialog.clear()
+            return Reply(_t("unknown_household", label=address.label))
+        household = options[0]
     if not data.get("name"):
         return _ask(ctx, data, "name")
     if not data.get("phone_last4"):
@@ -167,6 +173,31 @@ def _proceed(ctx: Context, data: dict[str, Any]) -> Reply:
         ctx.push(st.openid or "", _t("push_staff_new", label=household.label, name=data["name"]),
                  notice_key=f"binding:{request.id}:new", kind="binding")
     return Reply(_t("pending", label=household.label, name=data["name"]))
+
+
+def _chosen(ctx: Context, data: dict[str, Any]) -> Household | None:
+    hid = data.get("household_id")
+    return ctx.session.get(Household, hid) if hid in data.get("choices", []) else None
+
+
+def _ask_which(ctx: Context, data: dict[str, Any], address: Address, options: list[Household]) -> Reply:
+    labels = [h.label for h in options]
+    if len(set(labels)) < len(labels):   # the same 居民点 name in two communities: say which
+        names = {c.id: c.name for c in ctx.session.scalars(select(Community))}
+        labels = [f"{names.get(h.community_id, '')}{h.label}" for h in options]
+    numbered = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
+    ctx.dialog.set("bind.ask", **{**data, "asking": "which", "choices": [h.id for h in options]})
+    return Reply(_t("which_household", label=address.label, numbered=numbered))
+
+
+def _which(ctx: Context, text: str) -> Reply | None:
+    """The answer to "which of these households": a number picks one."""
+    choices = ctx.dialog.data.get("choices", [])
+    text = text.strip()
+    if not (text.isdigit() and 1 <= int(text) <= len(choices)):
+        return None
+    data = {k: v for k, v in ctx.dialog.data.items() if k != "asking"}
+    return _proceed(ctx, {**data, "household_id": choices[int(text) - 1]})
 
 
 def _label_of(ctx: Context, household_id: int | None) -> str:
@@ -187,6 +218,10 @@ def register(d: Dispatcher) -> None:
 
     @d.state("bind.ask")
     def bind_ask(ctx: Context, inbound: Inbound) -> Reply | None:
+        if ctx.dialog.data.get("asking") == "which":
+            picked = _which(ctx, inbound.text or "")
+            if picked is not None:
+                return picked
         u = ctx.understanding
         if u is not None and u.intent not in ("bind", "unknown") and u.confidence >= 0.6:
             return None   # the resident moved on to something else
@@ -196,7 +231,11 @@ def register(d: Dispatcher) -> None:
         error = got.pop("address_error", None)
         if not got:
             prefix = (error + "\n") if error else TEXTS["not_understood"]
+            if asking == "which":   # the same numbered question again
+                return Reply(prefix + _proceed(ctx, data).text)
             return _ask(ctx, data, asking or "address", prefix)
+        if "address" in got:   # a new address: an earlier pick among households no longer holds
+            data = {k: v for k, v in data.items() if k not in ("household_id", "choices")}
         return _proceed(ctx, {**data, **got})
 
     @d.intent("profile")

@@ -117,8 +117,16 @@ def default_community(session: Session) -> Community | None:
 def find_household(session: Session, address: Address,
                    community_id: int | None = None) -> Household | None:
     """The household an address names (the point may be left out when unambiguous)."""
+    found = households_matching(session, address, community_id, limit=2)
+    return found[0] if len(found) == 1 else None
+
+
+def households_matching(session: Session, address: Address, community_id: int | None = None,
+                        limit: int = 6) -> list[Household]:
+    """Every household an address could name: several when it leaves out a 居民点 (or the
+    community) that would tell them apart."""
     if not (address.building and address.unit and address.room):
-        return None
+        return []
     q = (select(Household)
          .join(Place, Place.id == Household.unit_id)
          .where(Household.room == address.room, Place.name == address.unit))
@@ -129,8 +137,7 @@ def find_household(session: Session, address: Address,
     q = q.where(Place.parent_id.in_(b))
     if community_id is not None:
         q = q.where(Household.community_id == community_id)
-    found = list(session.scalars(q.limit(2)))
-    return found[0] if len(found) == 1 else None
+    return list(session.scalars(q.order_by(Household.id).limit(limit)))
 
 
 def find_scope(session: Session, address: Address, community_id: int | None = None) -> Scope | None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from models.community import Community, Household
 from models.complaints import Complaint
 from models.people import Staff
+from models.resident import Resident
 from models.votes import Vote
 from tests.community.two import A, B, T0, Two, build
 
@@ -206,3 +207,23 @@ def test_cli_asks_which_community_when_the_target_is_ambiguous(two: Two) -> None
     assert sent.exit_code == 0 and "recipients 2" in sent.output, sent.output
     assert not any("义诊" in p for p in two.pushes("o-a1"))
     assert "义诊" not in two.cli("bulletin", "list", "--community", A).output
+
+
+def test_an_address_in_two_communities_is_asked_about_with_numbered_choices(two: Two) -> None:
+    """Through the shared account, "3号楼2单元301" is a household in each community: the
+    resident picks theirs by number instead of being told it does not exist."""
+    side = two.side
+    asked = side.say("o-new", "绑定 3号楼2单元301 陈东 3333")
+    assert "您家是哪一户" in asked
+    assert "1. 黄巷新村3号楼2单元301" in asked and "2. 东湖花园3号楼2单元301" in asked
+    assert "绑定成功" in side.say("o-new", "2") and "东湖花园3号楼2单元301" in side.say("o-new", "我的信息")
+    # A number out of range is not a pick; a full address answers the question too.
+    assert "您家是哪一户" in side.say("o-new2", "绑定 3号楼2单元302")
+    again = side.say("o-new2", "7")
+    assert "没看懂" in again and "1. 黄巷新村3号楼2单元302" in again
+    side.say("o-new2", "取消")
+    assert "您家是哪一户" in side.say("o-new3", "绑定 3号楼2单元302 李强 2222")
+    assert "绑定成功" in side.say("o-new3", "黄巷新村3号楼2单元302")
+    with two.factory() as s:
+        hid = s.scalar(select(Household.id).where(Household.label.like("黄巷新村3号楼2单元302%")))
+        assert s.scalar(select(Resident.household_id).where(Resident.openid == "o-new3")) == hid
