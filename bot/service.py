@@ -16,18 +16,20 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from bot import accounts
+from bot import dialog as dialogs
 from bot.context import Context
 from bot.dispatch import Dispatcher
+from bot.handoff import Handoff, Late
 from bot.inbound import Inbound
 from bot.ratelimit import Limiter, LocalLimiter
 from bot.reply import Reply
@@ -35,7 +37,7 @@ from bot.shared_state import AfterCommit, DbDedup, DbDialogs, Dedup, DialogStore
 from models.base import utcnow
 from models.db import transaction
 from models.resident import Resident
-from models.wechat import InboundMessage
+from models.wechat import DialogState, InboundMessage
 from notices import deliver
 from notices.deliver import Sender
 from settings import Settings
@@ -44,6 +46,18 @@ log = logging.getLogger(__name__)
 
 SORRY = "系统有点忙，请稍后再发一次。"
 SLOW_DOWN = "您发得有点快，请稍等一分钟再发。"
+
+
+# The hot path: every message runs these, so they are Core statements (an ORM query and
+# flush each cost several times more; bench/breakdown.py). The resident and their dialog
+# come in one statement.
+_RES, _DLG = Resident.__table__, DialogState.__table__
+_RESIDENT_ATTRS = [(a.key, a.columns[0]) for a in Resident.__mapper__.column_attrs]
+_LOAD = (select(_RES, _DLG.c.state.label("dialog_state"), _DLG.c.data.label("dialog_data"),
+                _DLG.c.expires_at.label("dialog_expires_at"))
+         .outerjoin(_DLG, _DLG.c.openid == _RES.c.openid)
+         .where(_RES.c.openid == bindparam("openid")))
+_RECORD = insert(InboundMessage.__table__)
 
 
 class _Duplicate(Exception):
@@ -79,7 +93,8 @@ class MessageService:
         self.dispatcher = dispatcher
         self.sender = sender
         self.clock = clock
-        self.pool = self._new_pool()
+        self.handoff = Handoff(settings.server.worker_threads)   # the reply path
+        self.pool = self._new_pool()                             # pushes after a reply
         self.before: list[Callable[[Inbound], None]] = []       # e.g. the sandbox's record
         self.limiter: Limiter = LocalLimiter()
         self.dialogs: DialogStore = DbDialogs(timedelta(minutes=settings.dialog.timeout_minutes))
@@ -108,10 +123,10 @@ class MessageService:
         for note in self.before:
             note(inbound)
         late = threading.Event()
-        future: Future[Outcome] = self.pool.submit(self.process, inbound, late)
         try:
-            outcome = future.result(timeout=self.settings.server.reply_budget_seconds)
-        except FutureTimeout:
+            outcome = self.handoff.run(self.process, inbound, late,
+                                       timeout=self.settings.server.reply_budget_seconds)
+        except Late:
             late.set()
             log.warning("reply budget passed for %s; answering by customer-service message",
                         inbound.dedup_key)
@@ -201,8 +216,9 @@ class MessageService:
     def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         early = self.dispatcher.understand_early(inbound, now)
         with transaction(self.factory) as s:
-            resident = self._resident(s, inbound, now)
-            dialog = self.dialogs.load(s, inbound.openid, now)
+            row = s.connection().execute(_LOAD, {"openid": inbound.openid}).first()
+            resident = self._resident(s, row, inbound, now)
+            dialog = self.dialogs.load(s, inbound.openid, now, self._stored_dialog(row))
             ctx = Context(session=s, settings=self.settings, now=now, inbound=inbound,
                           resident=resident, dialog=dialog, extra=early)
             accounts.note(ctx)   # the account it came through: the resident's, its community
@@ -213,11 +229,12 @@ class MessageService:
             # concurrent copy of this message fails here (PostgreSQL waits for the first
             # to commit; SQLite runs them one after the other) and all it did is rolled back.
             s.flush()  # the handler's own constraint errors surface as errors, not duplicates
-            s.add(InboundMessage(dedup_key=inbound.dedup_key, openid=inbound.openid,
-                                 msg_type=inbound.event or inbound.msg_type, intent=intent,
-                                 reply=None if reply.empty else reply.to_json(), received_at=now))
             try:
-                s.flush()
+                s.connection().execute(_RECORD, {
+                    "dedup_key": inbound.dedup_key, "openid": inbound.openid,
+                    "msg_type": inbound.event or inbound.msg_type, "intent": intent,
+                    "reply": None if reply.empty else reply.to_json(), "deferred": False,
+                    "received_at": now})
             except IntegrityError:
                 raise _Duplicate() from None
             done = Outcome(None if reply.empty else reply, intent=intent), ctx.pushed
@@ -225,10 +242,24 @@ class MessageService:
             after()  # a dialog kept in Redis changes only once the message has committed
         return done
 
-    def _resident(self, s: Session, inbound: Inbound, now: datetime) -> Resident:
-        resident = s.scalars(select(Resident).where(Resident.openid == inbound.openid)).first()
-        if resident is None:
+    @staticmethod
+    def _stored_dialog(row: Row[Any] | None) -> dialogs.Stored:
+        if row is None:  # no resident yet: a dialog row would be an orphan; read it alone
+            return dialogs.UNREAD
+        if row.dialog_state is None:
+            return None
+        return row.dialog_state, row.dialog_data, row.dialog_expires_at
+
+    def _resident(self, s: Session, row: Row[Any] | None, inbound: Inbound, now: datetime) -> Resident:
+        if row is None:
             resident = Resident(openid=inbound.openid, followed=True, followed_at=now)
+            s.add(resident)
+        else:
+            # The ORM object, built from the row already read instead of queried again:
+            # persistent in this session, changes flushed as usual.
+            values = row._mapping
+            resident = Resident(**{key: values[col] for key, col in _RESIDENT_ATTRS})
+            make_transient_to_detached(resident)
             s.add(resident)
         # The customer-service window opens on any message, click or follow (not on
         # unsubscribe, receipts or reported locations).
@@ -287,4 +318,5 @@ class MessageService:
                 future.result(timeout=max(0.0, deadline - time.monotonic()))
 
     def shutdown(self) -> None:
+        self.handoff.shutdown()
         self.pool.shutdown(wait=True)

@@ -58,7 +58,9 @@ class RedisLink:
 
 # Dialog state -------------------------------------------------------------------------
 class DialogStore(Protocol):
-    def load(self, s: Session, openid: str, now: datetime) -> Dialog: ...
+    def load(self, s: Session, openid: str, now: datetime,
+             stored: dialogs.Stored = dialogs.UNREAD) -> Dialog:
+        """`stored`: the table's row for this openid when the caller read it already."""
 
     def save(self, s: Session, dialog: Dialog, now: datetime) -> AfterCommit | None:
         """Save in the transaction, or return what to do once it has committed."""
@@ -68,8 +70,9 @@ class DbDialogs:
     def __init__(self, timeout: timedelta):
         self.timeout = timeout
 
-    def load(self, s: Session, openid: str, now: datetime) -> Dialog:
-        return dialogs.load(s, openid, now)
+    def load(self, s: Session, openid: str, now: datetime,
+             stored: dialogs.Stored = dialogs.UNREAD) -> Dialog:
+        return dialogs.load(s, openid, now, stored)
 
     def save(self, s: Session, dialog: Dialog, now: datetime) -> AfterCommit | None:
         dialogs.save(s, dialog, now, self.timeout)
@@ -90,7 +93,8 @@ class RedisDialogs:
     def _key(self, openid: str) -> str:
         return f"{self.link.prefix}dialog:{openid}"
 
-    def load(self, s: Session, openid: str, now: datetime) -> Dialog:
+    def load(self, s: Session, openid: str, now: datetime,
+             stored: dialogs.Stored = dialogs.UNREAD) -> Dialog:
         if self.link.up():
             try:
                 raw = self.link.client.get(self._key(openid))
@@ -100,12 +104,14 @@ class RedisDialogs:
                 if raw is None:
                     return Dialog(openid, shared=True)
                 value = json.loads(raw)
-                if datetime.fromisoformat(value["expires_at"]) <= now:
+                expires_at = datetime.fromisoformat(value["expires_at"])
+                if expires_at <= now:
                     # Dirty, so the key is deleted after the commit (not before: a message
                     # that rolls back must find the same timed-out dialog on its retry).
                     return Dialog(openid, timed_out=value["state"], shared=True, _dirty=True)
-                return Dialog(openid, value["state"], dict(value["data"] or {}), shared=True)
-        return self.db.load(s, openid, now)
+                return Dialog(openid, value["state"], dict(value["data"] or {}), shared=True,
+                              expires_at=expires_at)
+        return self.db.load(s, openid, now, stored)
 
     def save(self, s: Session, dialog: Dialog, now: datetime) -> AfterCommit | None:
         if not dialog.shared:  # read from the table while Redis was down: stays there
@@ -115,9 +121,13 @@ class RedisDialogs:
                 return None
             return lambda: self._write("deleting a dialog", self.link.client.delete,
                                        self._key(dialog.openid))
-        # Any exchange inside a dialog keeps it alive, as with the table.
+        # Any exchange inside a dialog keeps it alive, as with the table (at most once a
+        # minute when nothing else changed).
+        expiry = now + self.timeout
+        if not dialog._dirty and not dialog.keepalive_due(expiry):
+            return None
         value = json.dumps({"state": dialog.state, "data": dialog.data,
-                            "expires_at": (now + self.timeout).isoformat()}, ensure_ascii=False)
+                            "expires_at": expiry.isoformat()}, ensure_ascii=False)
         ttl_ms = int((self.timeout + self.grace).total_seconds() * 1000)
         return lambda: self._write("saving a dialog", self.link.client.set,
                                    self._key(dialog.openid), value, px=ttl_ms)

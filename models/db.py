@@ -62,25 +62,58 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 10000) -
     return engine
 
 
+class _Gate:
+    """The writers of one process queue here first (a plain lock, cheap to wait on), so
+    only one of its threads at a time contends for the file lock with other processes.
+    A child process gets a new one: a lock held while forking would stay held in it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (g := ref()) is not None and g._renew())
+
+    def _renew(self) -> None:
+        self.lock = threading.Lock()
+
+
 class _WriteLock:
     """An flock on <database>.lock taken before BEGIN IMMEDIATE and released after COMMIT or
     ROLLBACK, one open file per pooled connection, so it orders the writers of every thread
-    and process. SQLite's own busy handler polls with sleeps of 1, 2, 5, 10 … 100 ms, so with
-    two gunicorn workers one could starve the other: p99 above 1 s. A waiter here sleeps in
-    the kernel and is woken the moment the lock is free (p99 ≈ 0.1 s, same throughput).
+    and process (the threads of a process queue at its _Gate first). SQLite's own busy
+    handler polls with sleeps of 1, 2, 5, 10 … 100 ms, so with two gunicorn workers one
+    could starve the other: p99 above 1 s. A waiter here sleeps in the kernel and is woken
+    the moment the lock is free (p99 ≈ 0.1 s, same throughput).
 
     SQLite's lock stays the one that guarantees correctness; this one only orders the
     waiters. So it may give up safely: past the busy timeout the caller gets SQLite's own
     "database is locked", and a connection that gave up once leaves the ordering to SQLite.
     """
 
-    def __init__(self, path: Path, timeout_s: float):
+    def __init__(self, path: Path, timeout_s: float, gate: _Gate):
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self.timeout_s = timeout_s
+        self.gate = gate
+        self.gated: threading.Lock | None = None   # the gate's lock, while this one holds it
         self.held = False
         self.off = False
 
     def acquire(self) -> None:
+        gate = self.gate.lock
+        if not gate.acquire(timeout=self.timeout_s):
+            raise sqlite3.OperationalError("database is locked")
+        self.gated = gate
+        try:
+            self._acquire_file()
+        except BaseException:
+            self._open_gate()
+            raise
+
+    def _open_gate(self) -> None:
+        gate, self.gated = self.gated, None
+        if gate is not None:
+            gate.release()
+
+    def _acquire_file(self) -> None:
         if self.off:
             return
         try:
@@ -114,9 +147,12 @@ class _WriteLock:
         raise sqlite3.OperationalError("database is locked")
 
     def release(self) -> None:
-        if self.held:
-            self.held = False
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        try:
+            if self.held:
+                self.held = False
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self._open_gate()
 
     def close(self) -> None:
         if not self.off:  # else a helper may still wait on this fd: a reused number would be wrong
@@ -127,6 +163,8 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int, lock_path: Path | None
     # pysqlite starts a transaction only at the first write, so read-then-write is not
     # atomic; take the write lock at BEGIN instead (BEGIN IMMEDIATE), with WAL so readers
     # outside a transaction are never blocked.
+    gate = _Gate()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, record):  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None
@@ -137,7 +175,7 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int, lock_path: Path | None
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
         if lock_path is not None:
-            record.info["write_lock"] = _WriteLock(lock_path, busy_timeout_ms / 1000)
+            record.info["write_lock"] = _WriteLock(lock_path, busy_timeout_ms / 1000, gate)
 
     @event.listens_for(engine, "close")
     def _on_close(_dbapi_conn, record):  # type: ignore[no-untyped-def]
