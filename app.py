@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,10 +48,21 @@ class Linli:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class _NoSessionOnWebhook(SecureCookieSessionInterface):
+    """WeChat sends no cookie and /wechat keeps nothing in one: skip opening a signed cookie
+    session for every message (its serializer is built per request)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/wechat"):
+            return None  # Flask's null session
+        return super().open_session(app, request)
+
+
 def create_app(config: Mapping[str, Any] | str | Path | None = None) -> Flask:
     t0 = time.perf_counter()
     settings = load_settings(config)
     app = Flask(__name__)
+    app.session_interface = _NoSessionOnWebhook()
     app.config.update(SECRET_KEY=settings.server.secret_key,
                       MAX_CONTENT_LENGTH=max(settings.server.max_body_bytes, 10 * 1024 * 1024),
                       JSON_AS_ASCII=False)

@@ -239,7 +239,7 @@ def unit_costs(app: Any, reqs: Requests) -> None:
         with transaction(factory) as s:
             s.execute(insert(InboundMessage).values(**row(s)))
 
-    pool, event = linli.service.pool, threading.Event()
+    handoff, event = linli.service.handoff, threading.Event()
     nlu, text = linli.dispatcher.nlu, TEXT
     base = _best_us(empty)
     rows = [
@@ -248,7 +248,7 @@ def unit_costs(app: Any, reqs: Requests) -> None:
         ("  + ORM session.get(DialogState) (not in the identity map)", _best_us(dialog_get) - base),
         ("  + ORM add(InboundMessage) + flush", _best_us(insert_orm) - base),
         ("  + Core insert(InboundMessage)", _best_us(insert_core) - base),
-        ("thread hand-off: pool.submit(f).result(timeout)", _best_us(lambda: pool.submit(event.is_set).result(4))),
+        ("thread hand-off: Handoff.run(f, timeout)", _best_us(lambda: handoff.run(event.is_set, timeout=4))),
         (f"NLU understand({text!r})", _best_us(lambda: nlu.understand(text, now))),
         ("bare echo app, one request through WSGI", _best_us(lambda: call(echo, reqs.environ()))),
         ("linli, one request through WSGI", _best_us(lambda: call(app, reqs.environ()), 100, 5)),
@@ -263,24 +263,18 @@ def by_package(app: Any, reqs: Requests, n: int) -> None:
     pool thread is invisible to a profiler started in this one). Profiling inflates code
     with many small calls (SQLAlchemy) more than C code: read shares, not µs."""
     service = app.extensions["linli"].service
-    submit = service.pool.submit
+    run = service.handoff.run
 
-    class Inline:
-        def result(self, timeout: float) -> Any:
-            return self.value
-
-    def inline(fn: Callable[..., Any], *args: Any) -> Any:
-        done = Inline()
-        done.value = fn(*args)  # type: ignore[attr-defined]
-        return done
-    service.pool.submit = inline  # type: ignore[method-assign]
+    def inline(fn: Callable[..., Any], *args: Any, timeout: float) -> Any:
+        return fn(*args)
+    service.handoff.run = inline  # type: ignore[method-assign]
     envs = [reqs.environ() for _ in range(n)]
     prof = cProfile.Profile()
     prof.enable()
     for env in envs:
         call(app, env)
     prof.disable()
-    service.pool.submit = submit  # type: ignore[method-assign]
+    service.handoff.run = run  # type: ignore[method-assign]
     groups: dict[str, float] = defaultdict(float)
     marks = (("/sqlalchemy/orm/", "SQLAlchemy ORM"), ("/sqlalchemy/", "SQLAlchemy Core/engine/pool"),
              ("/flask/", "Flask"), ("/werkzeug/", "Werkzeug"), ("/jieba/", "jieba"),

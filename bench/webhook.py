@@ -52,7 +52,10 @@ def wait_up(port: int, path: str, timeout: float = 60) -> float:
 def gunicorn(target: str, port: int, env: dict[str, str], workers: int,
              log: Path) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-           "--preload", "--log-level", "warning", target]
+           "--preload", "--log-level", "warning",
+           # gunicorn.conf.py recycles a worker every ~20,000 requests: not within a run
+           # (the echo would reach it first, and a recycled worker's CPU drops out of the sum)
+           "--max-requests", "0", target]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
 
 
@@ -84,6 +87,33 @@ def run_wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
             print(line)
     return {"rps": rps, "p99_ms": p99_ms, "errors": float(non2xx.group(1)) if non2xx else 0.0,
             "timeouts": float(sock.group(1)) if sock else 0.0, "requests": total}
+
+
+def workers_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def all_workers_up(pid: int, workers: int, timeout: float = 30) -> None:
+    """gunicorn forks its workers one after another: a run that starts while only the
+    first is up can leave the others idle for the whole run (each listens on the shared
+    socket, but the first keeps winning the accepts), measuring one process, not
+    `workers`. Both servers are measured only once every worker is there."""
+    deadline = time.monotonic() + timeout
+    while len(workers_of(pid)) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not start all its workers")
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
+def cpu_by_process(pid: int) -> dict[int, float]:
+    ticks = {}
+    for p in [pid, *workers_of(pid)]:
+        with open(f"/proc/{p}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks[p] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return ticks
 
 
 def cpu_seconds(pid: int) -> float:
@@ -181,10 +211,15 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         try:
             startup = t0 and wait_up(port, "/healthz" if name == "linli" else "")
             first = post_one(port, "我家楼道的灯坏了好几天了") if name == "linli" else float("nan")
+            all_workers_up(proc.pid, args.workers)
+            run_wrk(port, 2, args.connections)  # warm-up, the same for both
             warm = worker_memory(proc.pid)
-            cpu0 = cpu_seconds(proc.pid)
+            cpu0, split0 = cpu_seconds(proc.pid), cpu_by_process(proc.pid)
             figures = run_wrk(port, args.seconds, args.connections)
             figures["cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) * 1000 / max(figures["requests"], 1)
+            split1 = cpu_by_process(proc.pid)
+            used = [split1[p] - split0.get(p, 0.0) for p in workers_of(proc.pid) if p in split1]
+            figures["busiest_share"] = max(used) / max(sum(used), 1e-9) if used else 1.0
             figures.update({f"warm_{k}": v for k, v in warm.items()})
             figures.update(worker_memory(proc.pid), startup_s=startup, first_ms=first * 1000)
             results[name] = figures
@@ -204,10 +239,11 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> No
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(f"gunicorn sync workers={args.workers} --preload, {db}{' + Redis' if args.redis_url else ''}, "
           f"wrk -t2 -c{args.connections} -d{args.seconds}s, Connection: close")
-    print(f"{'':8}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'timeouts':>9}{'server CPU ms/req':>19}")
+    print(f"{'':8}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'timeouts':>9}{'server CPU ms/req':>19}"
+          f"{'busiest worker':>16}")
     for name, r in results.items():
         print(f"{name:8}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>9.0f}{r['timeouts']:>9.0f}"
-              f"{r['cpu_ms']:>19.2f}")
+              f"{r['cpu_ms']:>19.2f}{r['busiest_share']:>15.0%}")
     print(f"throughput ratio linli/echo: {full['rps'] / echo['rps']:.2f} (target >= 0.7); "
           f"server CPU per request echo/linli: {echo['cpu_ms'] / full['cpu_ms']:.2f}")
     print(f"linli start-up (spawn to /healthz): {full['startup_s']:.2f} s")

@@ -50,13 +50,21 @@ class Handoff:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._started = 0
-        self._idle = 0
+        self._idle = 0      # threads waiting for work that no job has claimed yet
+        self._backlog = 0   # jobs queued while every thread was busy
 
     def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
         """fn(*args) on a reply thread: its result or its exception; Late past `timeout`."""
-        if self._idle <= 0 and self._started < self.threads:
-            self._start_one()
         job = _Job(fn, args)
+        with self._lock:  # each job claims an idle thread, a new one, or waits its turn
+            if self._idle > 0:
+                self._idle -= 1
+            elif self._started < self.threads:
+                self._started += 1
+                threading.Thread(target=self._loop, args=(self._jobs,), daemon=True,
+                                 name=f"{self.name}-{self._started}").start()
+            else:
+                self._backlog += 1
         self._jobs.put(job)
         if not job.done.acquire(timeout=timeout):
             raise Late()
@@ -64,22 +72,11 @@ class Handoff:
             return job.value  # type: ignore[no-any-return]
         raise job.value  # type: ignore[misc]
 
-    def _start_one(self) -> None:
-        with self._lock:
-            if self._started >= self.threads:
-                return
-            self._started += 1
-            self._idle += 1
-            threading.Thread(target=self._loop, args=(self._jobs,), daemon=True,
-                             name=f"{self.name}-{self._started}").start()
-
     def _loop(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
         while True:
             job = jobs.get()
             if job is None:
                 return
-            with self._lock:
-                self._idle -= 1
             try:
                 job.value, job.ok = job.fn(*job.args), True
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
@@ -87,8 +84,11 @@ class Handoff:
                 if not isinstance(exc, Exception):
                     log.error("reply thread stopped by %r", exc)
             finally:
-                with self._lock:
-                    self._idle += 1
+                with self._lock:  # take a waiting job next, or wait as an idle thread
+                    if self._backlog > 0:
+                        self._backlog -= 1
+                    else:
+                        self._idle += 1
                 job.done.release()
 
     def shutdown(self) -> None:

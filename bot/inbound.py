@@ -73,8 +73,9 @@ def _float(raw: dict[str, Any], key: str) -> float:
     return value
 
 
-def from_fields(raw: dict[str, Any]) -> Inbound:
-    """Build an Inbound from the decrypted XML fields; BadXML when it is not a WeChat message."""
+def from_fields(raw: dict[str, Any], app_id: str | None = None) -> Inbound:
+    """Build an Inbound from the decrypted XML fields; BadXML when it is not a WeChat message.
+    `app_id`: the community account it came through (None: the deployment's own)."""
     for key in ("ToUserName", "FromUserName", "CreateTime", "MsgType"):
         if not _text(raw, key).strip():
             raise BadXML(f"{key} is missing")
@@ -93,7 +94,7 @@ def from_fields(raw: dict[str, Any]) -> Inbound:
         raise BadXML("MsgId is too long")
     common: dict[str, Any] = dict(openid=openid, to=_text(raw, "ToUserName").strip(),
                                   create_time=create_time, msg_type=msg_type, msg_id=msg_id,
-                                  raw=raw)
+                                  raw=raw, app_id=app_id)
     if msg_type == "text":
         return Inbound(**common, text=_text(raw, "Content"))
     if msg_type == "voice":

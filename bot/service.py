@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
-from bot import dialog as dialogs
 from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.handoff import Handoff, Late
@@ -35,9 +33,10 @@ from bot.ratelimit import Limiter, LocalLimiter
 from bot.reply import Reply
 from bot.shared_state import AfterCommit, DbDedup, DbDialogs, Dedup, DialogStore, Ticket
 from models.base import utcnow
+from models import fastpath
 from models.db import transaction
 from models.resident import Resident
-from models.wechat import DialogState, InboundMessage
+from models.wechat import InboundMessage
 from notices import deliver
 from notices.deliver import Sender
 from settings import Settings
@@ -46,18 +45,6 @@ log = logging.getLogger(__name__)
 
 SORRY = "系统有点忙，请稍后再发一次。"
 SLOW_DOWN = "您发得有点快，请稍等一分钟再发。"
-
-
-# The hot path: every message runs these, so they are Core statements (an ORM query and
-# flush each cost several times more; bench/breakdown.py). The resident and their dialog
-# come in one statement.
-_RES, _DLG = Resident.__table__, DialogState.__table__
-_RESIDENT_ATTRS = [(a.key, a.columns[0]) for a in Resident.__mapper__.column_attrs]
-_LOAD = (select(_RES, _DLG.c.state.label("dialog_state"), _DLG.c.data.label("dialog_data"),
-                _DLG.c.expires_at.label("dialog_expires_at"))
-         .outerjoin(_DLG, _DLG.c.openid == _RES.c.openid)
-         .where(_RES.c.openid == bindparam("openid")))
-_RECORD = insert(InboundMessage.__table__)
 
 
 class _Duplicate(Exception):
@@ -216,9 +203,12 @@ class MessageService:
     def _process_once(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         early = self.dispatcher.understand_early(inbound, now)
         with transaction(self.factory) as s:
-            row = s.connection().execute(_LOAD, {"openid": inbound.openid}).first()
-            resident = self._resident(s, row, inbound, now)
-            dialog = self.dialogs.load(s, inbound.openid, now, self._stored_dialog(row))
+            # The statements every message runs are plain SQL (models/fastpath.py); the
+            # resident and their dialog come in one.
+            fast = fastpath.for_session(s)
+            values, stored = fast.load(s, inbound.openid)
+            resident = self._resident(s, fast, values, inbound, now)
+            dialog = self.dialogs.load(s, inbound.openid, now, stored)
             ctx = Context(session=s, settings=self.settings, now=now, inbound=inbound,
                           resident=resident, dialog=dialog, extra=early)
             accounts.note(ctx)   # the account it came through: the resident's, its community
@@ -230,11 +220,9 @@ class MessageService:
             # to commit; SQLite runs them one after the other) and all it did is rolled back.
             s.flush()  # the handler's own constraint errors surface as errors, not duplicates
             try:
-                s.connection().execute(_RECORD, {
-                    "dedup_key": inbound.dedup_key, "openid": inbound.openid,
-                    "msg_type": inbound.event or inbound.msg_type, "intent": intent,
-                    "reply": None if reply.empty else reply.to_json(), "deferred": False,
-                    "received_at": now})
+                fast.record(s, dedup_key=inbound.dedup_key, openid=inbound.openid,
+                            msg_type=inbound.event or inbound.msg_type, intent=intent,
+                            reply=None if reply.empty else reply.to_json(), received_at=now)
             except IntegrityError:
                 raise _Duplicate() from None
             done = Outcome(None if reply.empty else reply, intent=intent), ctx.pushed
@@ -242,25 +230,13 @@ class MessageService:
             after()  # a dialog kept in Redis changes only once the message has committed
         return done
 
-    @staticmethod
-    def _stored_dialog(row: Row[Any] | None) -> dialogs.Stored:
-        if row is None:  # no resident yet: a dialog row would be an orphan; read it alone
-            return dialogs.UNREAD
-        if row.dialog_state is None:
-            return None
-        return row.dialog_state, row.dialog_data, row.dialog_expires_at
-
-    def _resident(self, s: Session, row: Row[Any] | None, inbound: Inbound, now: datetime) -> Resident:
-        if row is None:
+    def _resident(self, s: Session, fast: fastpath.FastPath, values: dict[str, Any] | None,
+                  inbound: Inbound, now: datetime) -> Resident:
+        if values is None:
             resident = Resident(openid=inbound.openid, followed=True, followed_at=now)
             s.add(resident)
         else:
-            # The ORM object, built from the row already read instead of queried again:
-            # persistent in this session, changes flushed as usual.
-            values = row._mapping
-            resident = Resident(**{key: values[col] for key, col in _RESIDENT_ATTRS})
-            make_transient_to_detached(resident)
-            s.add(resident)
+            resident = fast.resident(s, values)
         # The customer-service window opens on any message, click or follow (not on
         # unsubscribe, receipts or reported locations).
         if inbound.msg_type != "event" or inbound.event in ("subscribe", "click", "scan", "view"):

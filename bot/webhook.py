@@ -122,7 +122,7 @@ def receive(app_id: str | None = None) -> Response:
             xml = box.decrypt(field_text(fields.get("Encrypt")), request.args.get("msg_signature"),
                               timestamp, nonce)
             fields = parse_xml(xml)
-        inbound = dataclasses.replace(from_fields(fields), app_id=keys.account)
+        inbound = from_fields(fields, keys.account)
     except crypto.SignatureError:
         return _plain("forbidden", 403)
     except crypto.ForeignAppError:

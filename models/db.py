@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
+import logging
 import os
 import sqlite3
 import threading
@@ -16,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -173,6 +176,10 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int, lock_path: Path | None
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
+        if lock_path is not None:
+            # Checkpoints run after the write lock is let go (_release_after), not inside
+            # the COMMIT that crosses SQLite's threshold, where their fsync held up every writer.
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
         if lock_path is not None:
             record.info["write_lock"] = _WriteLock(lock_path, busy_timeout_ms / 1000, gate)
@@ -203,11 +210,19 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int, lock_path: Path | None
         _release_after(engine)
 
 
+CHECKPOINT_EVERY = 200  # commits of one process between two WAL checkpoints
+
+
 def _release_after(engine: Engine) -> None:
     """Release the write lock once the driver's COMMIT or ROLLBACK is done (SQLAlchemy's
-    commit and rollback events fire before it). The dialect is this engine's own instance."""
+    commit and rollback events fire before it). The dialect is this engine's own instance.
+
+    Every CHECKPOINT_EVERY commits the committing connection then copies the WAL back into
+    the database (a PASSIVE checkpoint: it waits for no reader or writer), outside the lock,
+    so the other writers go on meanwhile; the WAL stays a few MB."""
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
+    commits = itertools.count(1)
 
     def _release(fairy: Any) -> None:
         try:
@@ -222,6 +237,11 @@ def _release_after(engine: Engine) -> None:
             commit(fairy)
         finally:
             _release(fairy)
+        if next(commits) % CHECKPOINT_EVERY == 0:
+            try:
+                fairy.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as err:  # the next one will do it
+                log.info("WAL checkpoint skipped: %s", err)
 
     def do_rollback(fairy: Any) -> None:
         try:
