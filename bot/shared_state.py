@@ -7,7 +7,8 @@ message's transaction has committed, and a message is claimed in Redis before an
 database work, so a copy waits for the first worker's reply and a retry of a finished
 message is answered from Redis alone. The InboundMessage row stays the source of truth:
 it still commits with the side effects, so a lost or expired claim costs time, never a
-second effect. While Redis is unreachable everything takes the database path.
+second effect. While Redis is unreachable everything takes the database path; a dialog
+saved in the table meanwhile moves back to Redis with the resident's next message.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot import dialog as dialogs
 from bot.dialog import Dialog
+from models import fastpath
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,10 @@ class RedisDialogs:
             except self.link.errors as exc:
                 self.link.down("loading a dialog", exc)
             else:
+                if stored is dialogs.UNREAD:  # a new resident: nothing was read with them
+                    stored = fastpath.for_session(s).dialog(s, openid)
+                if stored is not None:
+                    return self._from_table(s, openid, now, stored)
                 if raw is None:
                     return Dialog(openid, shared=True)
                 value = json.loads(raw)
@@ -112,6 +118,17 @@ class RedisDialogs:
                 return Dialog(openid, value["state"], dict(value["data"] or {}), shared=True,
                               expires_at=expires_at)
         return self.db.load(s, openid, now, stored)
+
+    def _from_table(self, s: Session, openid: str, now: datetime, stored: dialogs.Stored) -> Dialog:
+        """A dialog row was saved while Redis was down, so after anything Redis still holds
+        for this resident: it wins, leaves the table in this transaction and goes to Redis
+        once the message commits (a rollback leaves both as they were)."""
+        found = self.db.load(s, openid, now, stored)   # an expired row is deleted here
+        if found.state is not None:
+            fast = fastpath.for_session(s)
+            fast.run(s, fast.sql_dialog_delete, (openid,))
+        return Dialog(openid, found.state, found.data, timed_out=found.timed_out, shared=True,
+                      _dirty=True, expires_at=found.expires_at)
 
     def save(self, s: Session, dialog: Dialog, now: datetime) -> AfterCommit | None:
         if not dialog.shared:  # read from the table while Redis was down: stays there

@@ -290,3 +290,47 @@ def test_with_redis_unreachable_everything_works_through_the_database(live: Any,
     for app in (a, b):
         linli(app).api.send_custom("o-db", {"msgtype": "text", "text": {"content": "到"}})
     assert stand_in_counts(srv)["token"] == 1
+
+
+def test_a_dialog_saved_in_the_table_while_redis_was_down_wins_over_the_older_copy_in_redis(
+        make_app: Any, redis_cfg: dict[str, str]) -> None:
+    a = make_app(redis=redis_cfg)
+    done = register_irreversible(a)
+    walk = Transcript(WeChatSide(a), "o-back")
+    walk.run([("周三的会我去不了了", "回复 1 确认")])            # in Redis: confirm
+    assert rget(a, "dialog:o-back")["state"] == "confirm"
+    service = linli(a).service
+    service.dialogs.link.down("a test outage", RuntimeError("down"))
+    walk.run([("周三的会我去不了了", "回复 1 确认")])            # Redis down: in the table
+    assert count(a, DialogState) == 1
+    # Redis is back, and still holds an older copy, now changed to a state of no meaning.
+    service.dialogs.link._down_until = 0.0
+    linli(a).extra["redis"].set(linli(a).settings.redis.prefix + "dialog:o-back", json.dumps(
+        {"state": "stale", "data": {}, "expires_at": "2099-01-01T00:00:00+00:00"}))
+    walk.run([("1", "已取消报名")])        # the table's dialog answered, not the stale one
+    assert done == ["o-back"]
+    assert count(a, DialogState) == 0 and rget(a, "dialog:o-back") is None
+
+
+def test_a_live_dialog_from_the_table_moves_to_redis(make_app: Any, redis_cfg: dict[str, str]) -> None:
+    from bot.dialog import load as load_from_table
+    from models.base import utcnow
+    from models.db import transaction
+
+    a = make_app(redis=redis_cfg)
+    register_irreversible(a)
+    Transcript(WeChatSide(a), "o-move").run([("帮助", "")])    # the resident exists
+    dialogs, now = linli(a).service.dialogs, utcnow()
+    with transaction(linli(a).factory) as s:                # saved while Redis was down
+        d = load_from_table(s, "o-move", now)
+        d.set("confirm", meeting_id=7)
+        dialogs.db.save(s, d, now)
+    with transaction(linli(a).factory) as s:
+        moved = dialogs.load(s, "o-move", now)
+        assert (moved.state, moved.data, moved.shared) == ("confirm", {"meeting_id": 7}, True)
+        after = dialogs.save(s, moved, now)
+    assert after is not None
+    after()
+    assert count(a, DialogState) == 0
+    assert rget(a, "dialog:o-move")["state"] == "confirm"
+    assert rget(a, "dialog:o-move")["data"] == {"meeting_id": 7}
