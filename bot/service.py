@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
@@ -183,7 +183,10 @@ class MessageService:
 
     def _process_with_retry(self, inbound: Inbound, now: datetime) -> tuple[Outcome, list[int]]:
         """A unique-key conflict means another worker handled this message (a duplicate) or
-        raced us on something else, such as creating the same new resident: then try again."""
+        raced us on something else, such as creating the same new resident: then try again.
+        So does a connection the database dropped (pooled connections are not pinged while
+        in steady use, models/db.py): nothing of the message committed on it, or, if its
+        COMMIT went through, the retry finds the message's row and is a duplicate."""
         for attempt in (1, 2):
             try:
                 return self._process_once(inbound, now)
@@ -192,6 +195,11 @@ class MessageService:
                     raise _Duplicate() from None
                 if attempt == 2:
                     raise
+            except DBAPIError as err:
+                if not err.connection_invalidated or attempt == 2:
+                    raise
+                log.warning("database connection lost handling %s; once more on a new one",
+                            inbound.dedup_key)
         raise AssertionError("unreachable")
 
     def _stored(self, inbound: Inbound) -> InboundMessage | None:

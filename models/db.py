@@ -5,13 +5,15 @@ import fcntl
 import itertools
 import logging
 import os
+import select
 import sqlite3
 import threading
+import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -48,11 +51,8 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 10000) -
         on_disk = bool(db) and db != ":memory:" and not db.startswith("file:")
         _sqlite_pragmas(engine, busy_timeout_ms, Path(db + ".lock") if on_disk else None)
     else:
-        # pre_ping costs a round trip per checkout (≈ one per message) but replaces a
-        # connection the server dropped before a resident's message fails on it
-        # (tests/faults/test_database_outage.py); pinging only idle connections was tried
-        # and fails that test, so it stays.
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+        _ping_when_idle(engine)
     # gunicorn --preload builds the app (and opens connections) before forking workers: a
     # child must never use the parent's sockets, so it starts with an empty pool.
     ref = weakref.ref(engine)
@@ -63,6 +63,40 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = 10000) -
 
     os.register_at_fork(after_in_child=_fresh_pool_in_child)
     return engine
+
+
+PING_AFTER_IDLE_S = 2.0
+
+
+def _ping_when_idle(engine: Engine, idle_s: float = PING_AFTER_IDLE_S) -> None:
+    """Check a pooled connection at checkout without a round trip, and ping it only when it
+    sat idle: SQLAlchemy's pre_ping pings every checkout, a round trip per message under
+    load. A server that ends a connection (a restart, pg_terminate_backend) sends a last
+    message and closes it, so an idle connection with anything to read is dead: a poll of
+    its socket (no waiting) finds that. One lost without a word (a network cut) fails its
+    first statement instead; SQLAlchemy (and models/fastpath.py) then invalidate it, and the
+    webhook runs that message once more on a fresh one (bot/service.py)
+    (tests/faults/test_database_outage.py)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _used(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        if record is not None:
+            record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        try:
+            if select.select([dbapi_conn.fileno()], [], [], 0)[0]:
+                raise exc.DisconnectionError("the server ended this connection")
+            if time.monotonic() - record.info.get("used_at", 0.0) >= idle_s:
+                dialect.do_ping(dbapi_conn)
+        except (dialect.loaded_dbapi.Error, OSError, ValueError) as err:
+            raise exc.DisconnectionError() from err  # the pool replaces it and checks out again
 
 
 class _Gate:
@@ -255,6 +289,18 @@ def _release_after(engine: Engine) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def again_if_connection_lost(work: Callable[[], T]) -> T:
+    """Run `work` (whole transactions), and once more if the database had dropped the
+    connection it got (pooled connections are not pinged while in steady use)."""
+    try:
+        return work()
+    except exc.DBAPIError as err:
+        if not err.connection_invalidated:
+            raise
+        log.warning("database connection lost; once more on a new one")
+        return work()
 
 
 @contextmanager

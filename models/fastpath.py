@@ -96,11 +96,17 @@ class FastPath:
     # Running them --------------------------------------------------------------------------
     def run(self, session: Session, sql: str, params: Sequence[Any]) -> Any:
         """Execute on the session's connection (its transaction); rows as the driver gives them."""
-        driver = session.connection().connection.driver_connection
+        conn = session.connection()
         try:
-            return driver.execute(sql, params)  # type: ignore[union-attr]
+            return conn.connection.driver_connection.execute(sql, params)  # type: ignore[union-attr]
         except self.errors as err:
-            raise exc.DBAPIError.instance(sql, params, err, self.errors) from err
+            # As SQLAlchemy does for its own statements: a connection the server dropped is
+            # invalidated (the pool replaces it), and the error says so.
+            gone = conn.dialect.is_disconnect(err, conn.connection.dbapi_connection, None)
+            if gone:
+                conn.invalidate(err)
+            raise exc.DBAPIError.instance(sql, params, err, self.errors,
+                                          connection_invalidated=gone) from err
 
     def load(self, session: Session, openid: str) -> tuple[dict[str, Any] | None, Stored]:
         """The resident's column values by attribute (None: no resident yet) and their

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.inbound import Inbound
 from bot.service import Outcome
 from bot.xmlutil import BadXML, parse_xml
-from models.db import transaction
+from models.db import again_if_connection_lost, transaction
 from models.sandbox import SandboxMessage
 from sandbox import wire
 from settings import AccountSettings
@@ -38,9 +38,11 @@ def record_inbound(app: Flask, inbound: Inbound) -> None:
         return
     body = {"type": inbound.msg_type, "text": mask_phones(inbound.text), "event": inbound.event,
             "key": inbound.event_key}
-    with transaction(app.extensions["linli"].factory) as s:
-        s.add(SandboxMessage(openid=inbound.openid, direction="in", body=body,
-                             app_id=_app_id(app, inbound)))
+    def record() -> None:
+        with transaction(app.extensions["linli"].factory) as s:
+            s.add(SandboxMessage(openid=inbound.openid, direction="in", body=body,
+                                 app_id=_app_id(app, inbound)))
+    again_if_connection_lost(record)
 
 
 def record_reply(app: Flask, inbound: Inbound, outcome: Outcome) -> None:

@@ -57,3 +57,26 @@ def test_database_down_answers_503_and_the_retry_is_processed_once(pg_app: Any) 
     with app.extensions["linli"].factory() as s:
         assert s.scalar(select(func.count()).select_from(InboundMessage)
                         .where(InboundMessage.openid == "o-down")) == 2
+
+
+def test_a_connection_lost_without_a_word_costs_the_resident_nothing(pg_app: Any, monkeypatch: Any,
+                                                                    caplog: Any) -> None:
+    # A network cut leaves nothing to read on the socket, so the checkout check passes the
+    # dead connection: its first statement fails, it is invalidated, and the message runs
+    # once more on a new connection (bot/service.py).
+    import models.db
+
+    app, name = pg_app
+    side = WeChatSide(app)
+    assert "您好" in side.say("o-cut", "你好")
+    app.extensions["linli"].service.before.clear()   # the sandbox's record: only the message
+    monkeypatch.setattr(models.db.select, "select", lambda r, w, x, t: ([], [], []))
+    admin_exec(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+               "AND pid <> pg_backend_pid()")
+    fields = side.fields("o-cut", "text", Content="帮助", MsgId=77770002)
+    res = side.post(fields)
+    assert res.status_code == 200 and "帮助" in (side.reply_of(res) or {}).get("Content", "")
+    assert "once more on a new one" in caplog.text
+    with app.extensions["linli"].factory() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)
+                        .where(InboundMessage.dedup_key == "m:77770002")) == 1
