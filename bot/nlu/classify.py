@@ -19,10 +19,23 @@ _UNDECIDED = re.compile(r"(去|来|参加|参会|报名|报)不\1")
 _QUESTION = re.compile(r"吗|么|没有?$|呢|什么|啥|哪|几|怎么|咋|多少|是不是|有没有|伐$")
 
 
+def _gate(cues: tuple[tuple[re.Pattern[str], float], ...]) -> re.Pattern[str]:
+    """One pattern that matches wherever any of an intent's cues does. Most messages match
+    no cue of most intents: one search rules such an intent out instead of one per cue."""
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in cues), re.IGNORECASE)
+
+
+_GATES = {intent: _gate(cues) for intent, cues in INTENT_CUES.items()}
+
+
 def cue_scores(evidence: Evidence) -> dict[str, float]:
     """Raw cue evidence per intent, before context."""
     scores: dict[str, float] = {}
+    flat, negations = evidence.flat, evidence.negations
     for intent, cues in INTENT_CUES.items():
+        gate = _GATES[intent]
+        if not gate.search(flat) and not (negations and gate.search(negations)):
+            continue
         total = sum(
             weight
             for pattern, weight in cues
