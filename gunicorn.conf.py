@@ -43,11 +43,13 @@ def _prometheus_multiprocess_dir() -> None:
 
 
 _prometheus_multiprocess_dir()
+# Imported here, after the directory is set, not in child_exit: that runs from the master's
+# SIGCHLD handler, which can re-enter while the import is half done when workers exit
+# together (AttributeError: partially initialized module).
+from prometheus_client import multiprocess  # noqa: E402
 
 
 def child_exit(server, worker):  # noqa: ANN001
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)
 
 

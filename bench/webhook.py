@@ -51,7 +51,9 @@ def wait_up(port: int, path: str, timeout: float = 60) -> float:
 
 def gunicorn(target: str, port: int, env: dict[str, str], workers: int,
              log: Path) -> subprocess.Popen[bytes]:
-    cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+    # Both servers read gunicorn.conf.py from the project (gthread, LINLI_THREADS threads):
+    # the production settings, the same for each.
+    cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--preload", "--log-level", "warning",
            # gunicorn.conf.py recycles a worker every ~20,000 requests: not within a run
            # (the echo would reach it first, and a recycled worker's CPU drops out of the sum)
@@ -237,7 +239,9 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
     echo, full = results["echo"], results["linli"]
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
-    print(f"gunicorn sync workers={args.workers} --preload, {db}{' + Redis' if args.redis_url else ''}, "
+    threads = os.environ.get("LINLI_THREADS", "4")
+    store = db + (" + Redis" if args.redis_url else "")
+    print(f"gunicorn -w {args.workers}, gthread x {threads} (gunicorn.conf.py), --preload, {store}, "
           f"wrk -t2 -c{args.connections} -d{args.seconds}s, Connection: close")
     print(f"{'':8}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'timeouts':>9}{'server CPU ms/req':>19}"
           f"{'busiest worker':>16}")
