@@ -32,8 +32,8 @@ from bot.inbound import Inbound
 from bot.ratelimit import Limiter, LocalLimiter
 from bot.reply import Reply
 from bot.shared_state import AfterCommit, DbDedup, DbDialogs, Dedup, DialogStore, Ticket
-from models.base import utcnow
 from models import fastpath
+from models.base import utcnow
 from models.db import transaction
 from models.resident import Resident
 from models.wechat import InboundMessage
