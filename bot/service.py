@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import accounts
@@ -34,7 +34,7 @@ from bot.reply import Reply
 from bot.shared_state import AfterCommit, DbDedup, DbDialogs, Dedup, DialogStore, Ticket
 from models import fastpath
 from models.base import utcnow
-from models.db import transaction
+from models.db import again_if_connection_lost, transaction
 from models.resident import Resident
 from models.wechat import InboundMessage
 from notices import deliver
@@ -189,17 +189,12 @@ class MessageService:
         COMMIT went through, the retry finds the message's row and is a duplicate."""
         for attempt in (1, 2):
             try:
-                return self._process_once(inbound, now)
+                return again_if_connection_lost(lambda: self._process_once(inbound, now))
             except IntegrityError:
                 if self._stored(inbound) is not None:
                     raise _Duplicate() from None
                 if attempt == 2:
                     raise
-            except DBAPIError as err:
-                if not err.connection_invalidated or attempt == 2:
-                    raise
-                log.warning("database connection lost handling %s; once more on a new one",
-                            inbound.dedup_key)
         raise AssertionError("unreachable")
 
     def _stored(self, inbound: Inbound) -> InboundMessage | None:

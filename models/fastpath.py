@@ -24,8 +24,7 @@ from models.resident import Resident
 from models.wechat import DialogState, InboundMessage
 
 _RESIDENT_COLUMNS: list[Column[Any]] = list(Resident.__table__.columns)
-_RESIDENT_KEYS = [a.key for c in _RESIDENT_COLUMNS
-                  for a in Resident.__mapper__.column_attrs if a.columns[0] is c]
+_RESIDENT_KEYS = [Resident.__mapper__.get_property_by_column(c).key for c in _RESIDENT_COLUMNS]
 _DIALOG = DialogState.__table__.name
 _INBOUND = InboundMessage.__table__.name
 # A stored dialog as read: (state, data, expires_at); None when the resident has none.
