@@ -1,7 +1,9 @@
 """Per-openid message rate limits, checked before any database work.
 
-With Redis configured the count is shared by every worker (a fixed one-minute window
-per openid); without it each process counts on its own, which still keeps one flooding
+With Redis configured the count is shared by every worker (a one-minute window per
+openid that slides: the last minute's count, weighted by how much of it is still inside
+the window, is added to this minute's, so a burst across the turn of a minute is not
+counted afresh); without it each process counts on its own, which still keeps one flooding
 user from occupying a worker.
 """
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -37,16 +40,21 @@ class LocalLimiter:
 
 
 class RedisLimiter:
-    def __init__(self, client: Any, window: int = 60, prefix: str = "linli:rl:"):
+    def __init__(self, client: Any, window: int = 60, prefix: str = "linli:rl:",
+                 clock: Callable[[], float] = time.time):
         self.client = client
         self.window = window
         self.prefix = prefix
+        self.clock = clock
 
     def hit(self, key: str) -> int:
-        bucket = int(time.time() // self.window)
+        now = self.clock()
+        bucket = int(now // self.window)
         name = f"{self.prefix}{key}:{bucket}"
         pipe = self.client.pipeline()
         pipe.incr(name)
         pipe.expire(name, self.window * 2)
-        count, _ = pipe.execute()
-        return int(count)
+        pipe.get(f"{self.prefix}{key}:{bucket - 1}")
+        count, _, before = pipe.execute()
+        still_inside = 1.0 - (now % self.window) / self.window
+        return int(count) + round(int(before or 0) * still_inside)

@@ -73,3 +73,20 @@ def test_a_redis_outage_does_not_silence_residents(make_app: Any) -> None:
     app = make_app(redis={"url": "redis://127.0.0.1:1/0"})
     assert "您好" in WeChatSide(app).say("o-noredis", "你好")
     assert app.test_client().get("/healthz").status_code == 503
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
+def test_a_burst_across_the_turn_of_a_minute_is_still_counted_as_one() -> None:
+    import redis as redis_lib
+
+    from bot.ratelimit import RedisLimiter
+
+    now = [6_000_000 * 60 + 59.9]        # a tenth of a second before a minute turns
+    limiter = RedisLimiter(redis_lib.Redis.from_url(REDIS_URL), prefix=new_redis_prefix(),
+                           clock=lambda: now[0])
+    counts = [limiter.hit("o-burst") for _ in range(3)]
+    now[0] += 0.2                                           # the minute has turned
+    counts += [limiter.hit("o-burst") for _ in range(2)]
+    assert counts == [1, 2, 3, 4, 5]
+    now[0] += 120                                           # two windows later: forgotten
+    assert limiter.hit("o-burst") == 1
