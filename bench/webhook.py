@@ -4,7 +4,9 @@ Flask+wechatpy echo under the same settings, in one run.
 Prints throughput, p99 latency, errors and the ratio (target >= 0.7), the service's
 start-up time and the latency of the first free-text message after start (target < 1 s).
 A second baseline, the echo that also records each message and commits
-(bench/echo_durable_app.py), shows how much of the gap durability alone accounts for.
+(bench/echo_durable_app.py), shows how much of the gap durability alone accounts for; a
+third, that echo also reading the text with Linli's NLU, is the floor of any webhook that
+does what PRODUCT asks of every message (understand it, record it durably, then answer).
 Needs wrk (Debian package `wrk`). Usage: .venv/bin/python bench/webhook.py [--seconds 10]
 """
 from __future__ import annotations
@@ -210,6 +212,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     durable_env = dict(base_env, COMMUNITY_DATABASE_URL=env["COMMUNITY_DATABASE_URL"])
     servers = (("echo", "bench.echo_app:app", base_env),
                ("echo+commit", "bench.echo_durable_app:app", durable_env),
+               ("echo+commit+nlu", "bench.echo_durable_app:app", dict(durable_env, BENCH_ECHO_NLU="1")),
                ("linli", "app:app", env))
     for name, target, environment in servers:
         port = free_port()
@@ -244,20 +247,24 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
     echo, durable, full = results["echo"], results["echo+commit"], results["linli"]
+    floor = results["echo+commit+nlu"]
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     threads = os.environ.get("LINLI_THREADS", "4")
     store = db + (" + Redis" if args.redis_url else "")
     print(f"gunicorn -w {args.workers}, gthread x {threads} (gunicorn.conf.py), --preload, {store}, "
           f"wrk -t2 -c{args.connections} -d{args.seconds}s, Connection: close")
-    print(f"{'':12}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'timeouts':>9}{'server CPU ms/req':>19}"
+    print(f"{'':16}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'timeouts':>9}{'server CPU ms/req':>19}"
           f"{'busiest worker':>16}")
     for name, r in results.items():
-        print(f"{name:12}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>9.0f}{r['timeouts']:>9.0f}"
+        print(f"{name:16}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>9.0f}{r['timeouts']:>9.0f}"
               f"{r['cpu_ms']:>19.2f}{r['busiest_share']:>15.0%}")
     print(f"throughput ratio linli/echo: {full['rps'] / echo['rps']:.2f} (target >= 0.7); "
           f"server CPU per request echo/linli: {echo['cpu_ms'] / full['cpu_ms']:.2f}")
     print(f"against the echo that also records each message and commits (bench/echo_durable_app.py): "
           f"{full['rps'] / durable['rps']:.2f}; CPU {durable['cpu_ms'] / full['cpu_ms']:.2f}")
+    print(f"the floor of a webhook that understands and records before answering "
+          f"(echo+commit+nlu) reaches {floor['rps'] / echo['rps']:.2f} of the echo; "
+          f"linli reaches {full['rps'] / floor['rps']:.2f} of that floor")
     print(f"linli start-up (spawn to /healthz): {full['startup_s']:.2f} s")
     print(f"first free-text message after start: {full['first_ms']:.1f} ms (target < 1000 ms)")
     print("memory per worker, largest of the workers (MB; target RSS <= 150):")
