@@ -244,8 +244,11 @@ def test_a_copy_handles_the_message_itself_when_the_first_worker_fails(
         make_app: Any, redis_cfg: dict[str, str]) -> None:
     a, b = make_app(redis=redis_cfg), make_app(redis=redis_cfg)
 
+    claimed = threading.Event()
+
     @linli(a).dispatcher.intent("help")
     def crash_late(ctx: Context, inbound: Inbound) -> Reply:
+        claimed.set()      # worker A claimed the message before its handler ran
         time.sleep(0.4)
         raise RuntimeError("bug")
 
@@ -255,7 +258,7 @@ def test_a_copy_handles_the_message_itself_when_the_first_worker_fails(
     replies: list[Any] = [None, None]
     first = threading.Thread(target=lambda: replies.__setitem__(0, side_a.reply_of(side_a.post(fields))))
     first.start()
-    time.sleep(0.15)   # worker A holds the claim when the copy reaches worker B
+    assert claimed.wait(10)   # worker A holds the claim when the copy reaches worker B
     replies[1] = side_b.reply_of(side_b.post(fields))
     first.join(timeout=30)
     assert "稍后" in replies[0]["Content"]
