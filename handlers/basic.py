@@ -16,6 +16,8 @@ TEXTS = {
     "help": "您好，我是{community}小助手。回复数字，或直接说您的事：",
     "help_bind": "绑定住址：绑定 3号楼2单元301 张三 5678",
     "greeting": "您好！我是{community}小助手，有什么可以帮您？",
+    "thanks": "不客气！还有事随时说，回复“帮助”看看能做什么。",
+    "acknowledged": "好的。还有事随时说，回复“帮助”看看能做什么。",
     "cancel": "好的，已取消。还有别的事吗？回复“帮助”看看能做什么。",
     "cancel_nothing": "现在没有进行中的操作。回复“帮助”看看能做什么。",
     "unknown": "抱歉，没太明白您的意思。您可以回复数字：",
@@ -29,6 +31,9 @@ TEXTS = {
 }
 
 YES = re.compile(r"^(1|一|确认|确定|是|是的|对|对的|好|好的|可以|行|嗯|没错|同意办理)[。.!！]*$")
+# A thank-you or an "OK" closes a conversation: a short answer, not the whole menu again.
+THANKS = re.compile(r"谢|辛苦")
+ACKNOWLEDGED = re.compile(r"知道了|明白了|晓得了|收到|懂了")
 NO = re.compile(r"^(2|二|不|不是|不对|不要|不用|否|算了|取消)[。.!！]*$")
 
 
@@ -46,6 +51,12 @@ def register(d: Dispatcher) -> None:
 
     @d.intent("greeting")
     def greeting(ctx: Context, inbound: Inbound) -> Reply:
+        text = inbound.text or ""
+        for words, key in ((THANKS, "thanks"), (ACKNOWLEDGED, "acknowledged")):
+            if words.search(text):
+                if ctx.dialog.state == "menu":
+                    ctx.dialog.clear()  # no menu on screen any more: a later "1" picks nothing
+                return Reply(TEXTS[key])
         ctx.dialog.set("menu")
         return Reply(_t(ctx, "greeting") + "\n" + d.menu_text())
 

@@ -29,6 +29,16 @@ def test_greeting(talk: Transcript) -> None:
     talk.run([("你好", ["您好", "1."]), ("在吗", "您好")])
 
 
+def test_thanks_and_ok_get_a_short_answer_not_the_menu_again(talk: Transcript) -> None:
+    talk.run([
+        ("你好", "1."),
+        ("好的，谢谢", ["不客气", "!1."]),
+        ("1", ["没太明白", "!说说是什么问题"]),  # the menu was closed by the thanks
+        ("嗯好的 知道了", ["好的", "!1."]),
+        ("谢谢你们 辛苦了", "不客气"),
+    ])
+
+
 def test_unknown_is_answered_with_a_short_menu_and_no_action(talk: Transcript, app: Any) -> None:
     from sqlalchemy import func, select
 

@@ -239,3 +239,23 @@ def test_bare_confirmations_do_nothing(nlu: NLU, text: str) -> None:
     result = nlu.understand(text, CORPUS_NOW)
     assert result.intent == "unknown"
     assert result.intent not in ACTIONS
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["那个灯修好了没有", "灯修好了吗", "修好没", "修好了没", "楼道灯修好没有啊", "灯到底修不修", "灯还修不修了",
+     "有人来修吗", "电梯修好了没有啊都三天了", "水管换好了吗", "处理完了吗", "下水道通了没有"],
+)  # fmt: skip
+def test_asking_whether_it_is_fixed_is_a_status_question(nlu: NLU, text: str) -> None:
+    # Reported in a newcomer trial: a resident with one open request asked 那个灯修好了没有
+    # and got the "didn't understand" menu; 修好了没 was even taken for a rating.
+    assert nlu.understand(text, CORPUS_NOW).intent == "complaint.status"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("灯修好了，谢谢", "complaint.rate"), ("修好没两天又坏了", "complaint.reopen"),
+     ("根本没修好", "complaint.reopen")],
+)
+def test_saying_it_is_fixed_or_broken_again_is_not_a_question(nlu: NLU, text: str, intent: str) -> None:
+    assert nlu.understand(text, CORPUS_NOW).intent == intent
