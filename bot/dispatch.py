@@ -23,6 +23,13 @@ StateHandler = Callable[[Context, Inbound], "Reply | None"]  # None: not for thi
 Hook = Callable[[Context, Reply], Reply]
 
 ALWAYS = ("help", "cancel")  # work in every dialog state
+# What "您是要……吗？" says for an intent registered without its own describe=: never the
+# intent's internal name.
+LABELS = {
+    "bulletin.publish": "发布通知", "stats": "查看统计", "binding.review": "审核绑定申请",
+    "binding.decide": "处理绑定申请", "vote.open": "开启这项表决", "vote.create": "发起表决",
+    "meeting.create": "创建会议", "complaint.todo": "查看待办",
+}
 
 
 class Understands(Protocol):
@@ -132,7 +139,10 @@ class Dispatcher:
                 reply = handler(ctx, inbound)
                 if reply is not None:
                     return reply
+                was = ctx.dialog.state
                 ctx.dialog.clear()  # the resident moved on to something else
+                if understanding.intent == "cancel" and was != "menu":
+                    return Reply(self.texts["cancel"])  # 算了不弄了 in a dialog: it was cancelled
         return self._with_prefix(prefix, self.run_understood(ctx, understanding))
 
     def run_understood(self, ctx: Context, understanding: Any) -> Reply:
@@ -140,6 +150,10 @@ class Dispatcher:
         if spec is None:
             return self.unknown(ctx)
         if spec.staff and not self.authorize(ctx, spec.name):
+            if not understanding.canonical:
+                # A resident's free text read as a staff command (没人来修啊，说办结了) was
+                # misread: ask what they meant rather than refuse a command they never gave.
+                return self.unknown(ctx)
             return Reply(self.texts["staff_only"])
         # Free text that would do something irreversible, or act as staff, is confirmed
         # first; a typed command (canonical) runs at once.
@@ -161,7 +175,7 @@ class Dispatcher:
         return spec.handler(ctx, ctx.inbound)
 
     def ask_confirmation(self, ctx: Context, spec: IntentSpec) -> Reply:
-        what = spec.describe(ctx) if spec.describe else spec.name
+        what = spec.describe(ctx) if spec.describe else LABELS.get(spec.name, "办理这件事")
         ctx.dialog.set("confirm", intent=spec.name, slots=ctx.slots)
         return Reply(self.texts["confirm"].format(what=what))
 

@@ -17,6 +17,13 @@ _MEETING_CONTEXT = re.compile(r"会|报名|参加|活动")
 _MESSAGE_WORDS = re.compile(r"消息|通知|推送|提醒|短信|信息")
 _UNDECIDED = re.compile(r"(去|来|参加|参会|报名|报)不\1")
 _QUESTION = re.compile(r"吗|么|没有?$|呢|什么|啥|哪|几|怎么|咋|多少|是不是|有没有|伐$")
+# 物业电话多少 / 垃圾几点收 / 物业费怎么交 ask for information, 楼下的花真好看 praises: naming a
+# category's subject (物业, 垃圾, 停车) is no report unless something is wrong with it.
+_ASKS_FOR_INFO = re.compile(r"多少|几点|几号|哪天|在哪|哪里|哪儿|怎么(?:交|缴|办|弄|走|去|申请|报名|联系)|"
+                            r"电话(?:是|多少|号)|电话$|号码|联系方式|上班|(?:几点|什么时候)开门|营业时间")
+_PRAISE = re.compile(r"(?:真|很|好|挺|特别|蛮)(?:好看|漂亮|美|干净|不错|好)|点赞|表扬")
+_SOMETHING_WRONG = re.compile(r"坏|漏|堵|停了|不亮|不通|不动|爆|裂|塌|掉|吵|臭|脏|乱|占|堆|没水|没电|断|关人|困|"
+                              r"危险|着火|冒烟|积水|渗|收费不|乱收|太贵|贵了|不合理|不给|不让|没人|不管|投诉|报修|举报|反映")
 
 
 def _gate(cues: tuple[tuple[re.Pattern[str], float], ...]) -> re.Pattern[str]:
@@ -55,7 +62,8 @@ def _add(scores: dict[str, float], intent: str, amount: float, only_if_present: 
 def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
     """Context: what the entities in the message say about its intent."""
     flat = evidence.flat
-    if evidence.category_weight:
+    if evidence.category_weight and not (
+            (_ASKS_FOR_INFO.search(flat) or _PRAISE.search(flat)) and not _SOMETHING_WRONG.search(flat)):
         _add(scores, "complaint.new", min(evidence.category_weight, 3.5))
     if evidence.tickets:
         _add(scores, "complaint.new", -3)

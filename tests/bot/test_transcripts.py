@@ -129,3 +129,32 @@ def test_staff_with_the_right_role_may_act(talk: Transcript, app: Any) -> None:
         factories.staff(s, "o-talk", role="网格员")
     talk.run([("受理 TS20261127-0012", "已受理")])
     assert done == ["accepted"]
+
+
+def test_a_residents_free_text_read_as_a_staff_command_is_asked_about_not_refused(
+        talk: Transcript, app: Any) -> None:
+    done: list[str] = []
+    d = app.extensions["linli"].dispatcher
+
+    @d.intent("complaint.assign", staff=True)
+    def assign(ctx: Context, inbound: Inbound) -> Reply:
+        done.append("assigned")
+        return Reply("已转办")
+
+    # A resident never typed a command: "you need staff rights" would make no sense to them.
+    talk.run([("这个水管的事交给王建国去办", ["没太明白", "1.", "!工作人员权限", "!已转办"])])
+    talk.run([("转办 TS20261127-0012 王建国", ["需要工作人员权限", "!已转办"])])  # a typed one is refused
+    assert done == []
+
+
+def test_staff_free_text_is_confirmed_in_words_never_by_intent_name(talk: Transcript, app: Any) -> None:
+    from models.db import transaction
+    from tests import factories
+    with transaction(app.extensions["linli"].factory) as s:
+        factories.staff(s, "o-talk", role="社工")
+    talk.run([("看看这个月的统计数据", ["您是要查看统计吗", "!stats"]), ("1", "统计")])
+
+
+def test_cancelling_in_free_text_inside_a_dialog_says_it_was_cancelled(talk: Transcript) -> None:
+    talk.run([("绑定", "住址"), ("算了不弄了", ["已取消", "!没有进行中的操作"]),
+              ("3号楼2单元301", "!姓名")])  # the binding dialog is gone
