@@ -39,6 +39,7 @@ def _req() -> Any:
 class CommunitySettings:
     name: str = _req()
     timezone: str = "Asia/Shanghai"
+    contact: str = ""    # how residents reach a person (phone, office, hours); "" = leave a message here
 
     @property
     def tz(self) -> ZoneInfo:
@@ -97,6 +98,7 @@ class AccountSettings:
     encoding_aes_key: str = ""
     original_id: str = ""              # gh_…: when set, messages must be addressed to it
     templates: dict[str, str] = field(default_factory=dict)
+    contact: str = ""                  # this community's phone / office / hours (else community.contact)
 
 
 @dataclass(frozen=True)

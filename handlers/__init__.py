@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.dispatch import Dispatcher
-from handlers import basic, binding, bulletins, complaints, meetings, stats, votes
+from handlers import basic, binding, bulletins, complaints, contact, meetings, stats, votes
 from handlers.common import staff_of
 from models import authz
 
-FAMILIES = [basic, binding, complaints, votes, meetings, bulletins, stats]
+FAMILIES = [basic, binding, complaints, votes, meetings, bulletins, stats, contact]
 
 
 def register_all(d: Dispatcher) -> None:

@@ -30,6 +30,7 @@ RESIDENT_INTENTS = (
     "bulletin.subscribe",
     "bulletin.unsubscribe",
     "bulletin.subscriptions",
+    "contact",
 )
 STAFF_INTENTS = (
     "complaint.cluster_meeting",
