@@ -19,6 +19,7 @@ _UNDECIDED = re.compile(r"(去|来|参加|参会|报名|报)不\1")
 _QUESTION = re.compile(r"吗|么|没有?$|呢|什么|啥|哪|几|怎么|咋|多少|是不是|有没有|伐$")
 # 物业电话多少 / 垃圾几点收 / 物业费怎么交 ask for information, 楼下的花真好看 praises: naming a
 # category's subject (物业, 垃圾, 停车) is no report unless something is wrong with it.
+_ONLY_A_TICKET = re.compile(r"(?:编号|单号)?ts\d{8}-?\d{4}(?:呢|怎么样了?)?[?？。.!！]*", re.IGNORECASE)
 _ASKS_FOR_INFO = re.compile(r"多少|几点|几号|哪天|在哪|哪里|哪儿|怎么(?:交|缴|办|弄|走|去|申请|报名|联系)|"
                             r"电话(?:是|多少|号)|电话$|号码|联系方式|上班|(?:几点|什么时候)开门|营业时间")
 _PRAISE = re.compile(r"(?:真|很|好|挺|特别|蛮)(?:好看|漂亮|美|干净|不错|好)|点赞|表扬")
@@ -66,6 +67,8 @@ def adjust(evidence: Evidence, scores: dict[str, float]) -> dict[str, float]:
             (_ASKS_FOR_INFO.search(flat) or _PRAISE.search(flat)) and not _SOMETHING_WRONG.search(flat)):
         _add(scores, "complaint.new", min(evidence.category_weight, 3.5))
     if evidence.tickets:
+        if len(evidence.tickets) == 1 and _ONLY_A_TICKET.fullmatch(flat):
+            _add(scores, "complaint.status", 3)   # a number copied from a push: how is it going?
         _add(scores, "complaint.new", -3)
         _add(scores, "complaint.status", 2.5 if _QUESTION.search(flat) else 1.5)
         for intent in ("complaint.rate", "complaint.reopen", *_TICKET_INTENTS):

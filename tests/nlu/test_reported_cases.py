@@ -268,7 +268,22 @@ def test_saying_it_is_fixed_or_broken_again_is_not_a_question(nlu: NLU, text: st
 )  # fmt: skip
 def test_asking_for_information_or_praising_files_nothing(nlu: NLU, text: str) -> None:
     # Reported: each of these was filed at once as a request (物业服务, 邻里纠纷 …).
-    assert nlu.understand(text, CORPUS_NOW).intent == "unknown"
+    assert nlu.understand(text, CORPUS_NOW).intent in ("unknown", "contact")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["物业电话多少", "居委会电话", "转人工", "我要找工作人员", "居委会几点上班", "居委会在哪里", "怎么联系网格员",
+     "社区电话是多少"],
+)  # fmt: skip
+def test_asking_for_a_person_or_the_office_is_contact(nlu: NLU, text: str) -> None:
+    # Reported: none of these reached a person; 居委会几点上班 even listed meetings.
+    assert nlu.understand(text, CORPUS_NOW).intent == "contact"
+
+
+@pytest.mark.parametrize("text", ["你是真人还是机器", "我要投诉网格员", "物业电话打不通，楼道灯坏了"])
+def test_contact_words_in_other_messages_are_not_contact(nlu: NLU, text: str) -> None:
+    assert nlu.understand(text, CORPUS_NOW).intent != "contact"
 
 
 @pytest.mark.parametrize(
@@ -289,3 +304,10 @@ def test_closed_without_anyone_coming_reopens(nlu: NLU, text: str) -> None:
 @pytest.mark.parametrize("text", ["明天停水吗", "明天停电了吗"])
 def test_asking_about_a_cut_is_no_report(nlu: NLU, text: str) -> None:
     assert nlu.understand(text, CORPUS_NOW).intent != "complaint.new"
+
+
+@pytest.mark.parametrize("text", ["TS20261127-0005", "ts20261127-0005", "TS20261127-0005？", "TS20261127-0005呢"])
+def test_a_ticket_number_alone_asks_how_it_is_going(nlu: NLU, text: str) -> None:
+    # Reported: a number copied from a push got the "didn't understand" menu.
+    result = nlu.understand(text, CORPUS_NOW)
+    assert (result.intent, result.slots.get("ticket")) == ("complaint.status", "TS20261127-0005")
