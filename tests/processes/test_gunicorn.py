@@ -87,19 +87,28 @@ def test_preloaded_workers_answer_with_their_own_connections_and_threads(server:
                        "MsgType": "text", "Content": "你好", "MsgId": 5_100_000_000 + i}).encode()
         return requests.post(f"http://127.0.0.1:{port}/wechat", params=query, data=body, timeout=15)
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(say, range(MESSAGES)))
-    assert [r.status_code for r in answers] == [200] * MESSAGES
-    assert all("<Content>" in r.text for r in answers)  # replied, within the budget
+    def served() -> set[str]:
+        return {line.split()[0].strip("<>") for line in log.read_text().splitlines() if " POST 200" in line}
 
-    workers = _workers(master)
-    assert len(workers) == 2
-    served = {line.split()[0].strip("<>") for line in log.read_text().splitlines() if " POST 200" in line}
-    assert served == {str(p) for p in workers}, "both workers answered messages"
+    # The workers share one listening socket and the kernel, not gunicorn, picks who accepts:
+    # on a busy machine one worker can take a whole batch. Send batches until both have
+    # answered (what is tested is that each answers on its own, not how evenly they share).
+    sent, deadline = 0, time.monotonic() + 60
+    while True:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(say, range(sent, sent + MESSAGES)))
+        sent += MESSAGES
+        assert [r.status_code for r in answers] == [200] * MESSAGES
+        assert all("<Content>" in r.text for r in answers)  # replied, within the budget
+        workers = _workers(master)
+        assert len(workers) == 2
+        if served() == {str(p) for p in workers} or time.monotonic() > deadline:
+            break
+    assert served() == {str(p) for p in workers}, "both workers answered messages"
 
     metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     counted = sum(float(n) for n in re.findall(r"^linli_messages_total\{[^}]*\} (\S+)", metrics, re.M))
-    assert counted == MESSAGES  # both workers' counters, summed
+    assert counted == sent  # both workers' counters, summed
 
     if db_url.startswith("postgresql"):
         sockets = {pid: _db_sockets(pid) for pid in [master, *workers]}
