@@ -18,7 +18,8 @@ from models.community import Household, scope_key_in
 from models.db import transaction
 from models.vote_rules import RULES
 from models.vote_tally import not_voted, participation, tally
-from models.votes import CLOSED, CONVENTION, DRAFT, OPEN, OTHER, PROPOSED, Vote, create_vote
+from models.votes import (CLOSED, CONVENTION, DRAFT, OPEN, OTHER, PROPOSED, Vote, closed_by_clock,
+                          create_vote, kind_for_title)
 from notices.vote_jobs import cancel_vote, confirm_proposal, open_vote
 
 
@@ -48,7 +49,8 @@ def register(app: Flask) -> None:
     @click.option("--rule", type=click.Choice(RULES), default="household")
     @click.option("--special", is_flag=True, help="civil_code special matter (3/4)")
     @click.option("--secret", is_flag=True, help="secret ballot")
-    @click.option("--kind", type=click.Choice([CONVENTION, OTHER]), default=OTHER)
+    @click.option("--kind", type=click.Choice([CONVENTION, OTHER]), default=None,
+                  help="default: convention when the title names a 公约 (as in the chat), else other")
     @click.option("--options", default="同意,反对,弃权", help="comma-separated; the first counts as 同意")
     @click.option("--custom", default=None,
                   help='JSON thresholds for --rule custom, e.g. '
@@ -57,7 +59,7 @@ def register(app: Flask) -> None:
                   help='the clock "YYYY-MM-DD HH:MM" (tests and backfills); default now')
     @community_option
     def create_cmd(scope: str, title: str, body: str, closes: str, opens: str | None, rule: str,
-                   special: bool, secret: bool, kind: str, options: str, custom: str | None,
+                   special: bool, secret: bool, kind: str | None, options: str, custom: str | None,
                    now_text: str | None, community_name: str | None) -> None:
         """Create a vote and print its id; it opens now unless --opens is later."""
         now = parse_local(now_text, "--now")
@@ -72,7 +74,8 @@ def register(app: Flask) -> None:
             try:
                 vote = create_vote(s, found, title, body, closes_at=closes_at, now=now,
                                    opens_at=opens_at, rule=rule, special=special, secret=secret,
-                                   kind=kind, options=options.split(","), custom=custom_data,
+                                   kind=kind or kind_for_title(title), options=options.split(","),
+                                   custom=custom_data,
                                    created_by="cli")
             except ValueError as exc:
                 field, _, why = str(exc).partition(": ")
@@ -87,21 +90,27 @@ def register(app: Flask) -> None:
     @click.option("--now", "now_text", default=None, hidden=True, help="the clock (tests)")
     def open_cmd(vote_id: int, now_text: str | None) -> None:
         """Confirm a stairwell head's proposal (it opens now or at its opening time)."""
-        now = parse_local(now_text, "--now")
+        now, tz = parse_local(now_text, "--now"), linli().settings.community.tz
         with transaction(linli().factory) as s:
             vote = _vote(s, vote_id)
             if vote.state != PROPOSED:
                 raise click.ClickException(f"vote {vote_id} is {vote.state}, not proposed")
-            ids = confirm_proposal(s, vote, now, linli().settings.community.tz)
+            if closed_by_clock(vote, now):
+                raise click.ClickException(
+                    f"vote {vote_id} closed at {local_text(vote.closes_at, tz)}, before now: "
+                    f"set a new closing time first with `vote extend {vote_id} --closes "
+                    f"\"YYYY-MM-DD HH:MM\"`, then open it")
+            ids = confirm_proposal(s, vote, now, tz)
         _send(ids, now)
         click.echo(f"vote {vote_id}: confirmed")
 
     @vote_group.command("extend")
     @click.argument("vote_id", metavar="ID", type=int)
     @click.option("--closes", required=True, help='new closing time "YYYY-MM-DD HH:MM"')
-    def extend_cmd(vote_id: int, closes: str) -> None:
-        """Move the closing time of a vote that has not closed."""
-        now, closes_at = parse_local(None), parse_local(closes, "--closes")
+    @click.option("--now", "now_text", default=None, hidden=True, help="the clock (tests)")
+    def extend_cmd(vote_id: int, closes: str, now_text: str | None) -> None:
+        """Move the closing time of a vote that has not closed (also a proposal left too long)."""
+        now, closes_at = parse_local(now_text, "--now"), parse_local(closes, "--closes")
         with transaction(linli().factory) as s:
             vote = _vote(s, vote_id)
             if vote.state not in (DRAFT, PROPOSED, OPEN):

@@ -7,7 +7,7 @@ from typing import Any
 TEXTS = {
     # Listing
     "list_head": "近期可以报名的会议：",
-    "list_item": "{n}. 【编号{id}】{title}（{type}）\n   {when}，{place}\n   {left}{mine}",
+    "list_item": "【编号{id}】{title}（{type}）\n   {when}，{place}\n   {left}{mine}",
     "left_unlimited": "不限人数",
     "left_n": "剩余 {n} 个名额",
     "left_full": "名额已满，可报名候补（当前候补 {w} 人）",
@@ -33,8 +33,10 @@ TEXTS = {
     "refuse_scope": "“{title}”只面向{scope}的居民，您家不在范围内。回复“会议”看看您可以参加的会议。",
     "which_meeting": "您想报名哪个会议？请回复“报名 编号”。\n",
     "no_match": "没有找到{what}。回复“会议”看看可以报名的会议。",
-    "pick": "找到几个会议，您指的是哪一个？\n{items}\n回复序号，或回复“取消”。",
-    "pick_item": "{n}. 【编号{id}】{title}，{when}",
+    "each_signs_up": "每人请各自报名：一个微信报一个名额，这次没有为您报名。\n"
+                     "为您本人报名，请回复：报名 {id}\n同去的家人请用自己的微信回复“报名 {id}”。",
+    "pick": "找到几个会议，您指的是哪一个？\n{items}\n回复编号，或回复“取消”。",
+    "pick_item": "【编号{id}】{title}，{when}",
     # Cancelling
     "cancelled": "已取消报名“{title}”。回复“会议”看看其他会议。",
     "cancel_not_signed_up": "您没有报名“{title}”，无需取消。回复“会议”看看可以报名的会议。",

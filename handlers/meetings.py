@@ -22,6 +22,9 @@ from models.meetings import SCHEDULED, TYPES, Meeting
 
 MEETING_WORDS = re.compile("会议|" + "|".join(TYPES) + r"|开会|会开|(这次|那次|上次|昨天|今天|刚才)的?会")
 RATE_COMMAND = re.compile(r"^\s*评价会议\s*(?:(\d+)\s*[ ,，]\s*)?(\d+)?\s*分?\s*$")
+# A sign-up for more than one person (报名 1 2人, 我和老伴): a place is one person's (one openid).
+PARTY = re.compile(r"(?:[2-9]|[1-9]\d|[两二三四五六七八九十几])\s*[个位]?\s*[人位]|我们?俩|全家|一家人|一家子"
+                   r"|我和|和我|带[上着]?(?:老伴|爱人|家人|孩子)|老两口")
 
 
 def _r(ctx: Context, key: str, m: Meeting | None = None, **extra: Any) -> Reply:
@@ -68,7 +71,9 @@ def _what(ctx: Context, slots: dict[str, Any]) -> str:
 def _pick(ctx: Context, action: str, found: list[Meeting]) -> Reply:
     ctx.dialog.set("meeting.pick", action=action, ids=[m.id for m in found])
     tz = ctx.settings.community.tz
-    items = "\n".join(render("pick_item", m, tz, n=i) for i, m in enumerate(found, 1))
+    # Each line is led by the meeting's own number, the one `pick` takes back (never a
+    # position, which a resident would then type after 报名 as a meeting number).
+    items = "\n".join(render("pick_item", m, tz, n=m.id) for m in found)
     return Reply(TEXTS["pick"].format(items=items))
 
 
@@ -87,18 +92,21 @@ def list_meetings(ctx: Context, inbound: Inbound) -> Reply:
         return Reply(TEXTS["list_none"])
     tz = ctx.settings.community.tz
     lines = [TEXTS["list_head"]]
-    for n, m in enumerate(found, 1):
-        lines.append(render("list_item", m, tz, n=n, left=_left(ctx, m), mine=_mine(ctx, m)))
+    for m in found:   # led by the meeting's number: `报名 3` is the line that shows 3
+        mine = _mine(ctx, m)
+        lines.append(render("list_item", m, tz, n=m.id, left=_left(ctx, m, signed_up=bool(mine)),
+                            mine=mine))
     lines.append(TEXTS["list_foot"].format(id=found[0].id))
     return Reply("\n".join(lines))
 
 
-def _left(ctx: Context, m: Meeting) -> str:
+def _left(ctx: Context, m: Meeting, signed_up: bool = False) -> str:
     left = ms.places_left(ctx.session, m, ctx.now)
     if left is None:
         return TEXTS["left_unlimited"]
     if left == 0:
-        return TEXTS["left_full"].format(w=ms.waitlist_length(ctx.session, m.id))
+        # "可报名候补" is not for someone who already has a place or a turn on the waitlist
+        return "" if signed_up else TEXTS["left_full"].format(w=ms.waitlist_length(ctx.session, m.id))
     return TEXTS["left_n"].format(n=left)
 
 
@@ -124,6 +132,8 @@ def signup(ctx: Context, inbound: Inbound) -> Reply:
     if isinstance(h, Reply):
         return h
     slots = ctx.slots
+    if PARTY.search(inbound.text or ""):
+        return _each_signs_up(ctx, h)
     if slots.get("meeting_id"):
         return _sign_up(ctx, h, int(slots["meeting_id"]))
     if not any(slots.get(k) for k in ("weekday", "date", "meeting_type")):
@@ -134,6 +144,17 @@ def signup(ctx: Context, inbound: Inbound) -> Reply:
     if len(found) > 1:
         return _pick(ctx, "signup", found)
     return _sign_up(ctx, h, found[0].id)
+
+
+def _each_signs_up(ctx: Context, h: Household) -> Reply:
+    """One place per person: nothing is booked, and the reply says how each one signs up."""
+    meeting_id = ctx.slots.get("meeting_id")
+    if not meeting_id:
+        found = [m for m in open_meetings(ctx, h) if _matches(ctx, m, ctx.slots)]
+        if not found:
+            return Reply(TEXTS["list_none"])
+        meeting_id = found[0].id
+    return Reply(TEXTS["each_signs_up"].format(id=meeting_id))
 
 
 def _sign_up(ctx: Context, h: Household, meeting_id: int) -> Reply:
@@ -212,11 +233,12 @@ def _cancel(ctx: Context, meeting_id: int) -> Reply:
 
 
 def pick(ctx: Context, inbound: Inbound) -> Reply | None:
+    """The answer is a meeting's number as the list showed it (its id)."""
     text = (inbound.text or "").strip()
     ids = ctx.dialog.data.get("ids", [])
-    if not (text.isdigit() and 1 <= int(text) <= len(ids)):
+    if not (text.isdigit() and int(text) in ids):
         return None
-    action, meeting_id = ctx.dialog.data.get("action"), ids[int(text) - 1]
+    action, meeting_id = ctx.dialog.data.get("action"), int(text)
     ctx.dialog.clear()
     if action == "cancel":
         return _cancel(ctx, meeting_id)

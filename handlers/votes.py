@@ -21,15 +21,20 @@ from models import authz
 from models.address import AddressError, parse_address
 from models.community import Household, Place, Scope, community_of_key, find_scope
 from models.people import Staff
-from models.vote_tally import participation, tally
-from models.votes import (CANCELLED, CLOSED, CONVENTION, OPEN, OTHER, PROPOSED, Vote,
-                          cast_ballot, create_vote, current_choice, current_convention,
-                          is_eligible, open_votes_for)
+from models.vote_tally import tally
+from models.votes import (CANCELLED, CLOSED, OPEN, PROPOSED, Vote, cast_ballot, closed_by_clock,
+                          create_vote, current_choice, current_convention, kind_for_title,
+                          open_votes_for, voter_ids, why_not_voter)
 from notices import vote_jobs  # a module reference: vote_jobs imports handlers.vote_texts
 
 _CONFIRM_PROPOSAL = re.compile(r"^\s*确认表决\s*第?\s*(\d+)")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d %H点", "%Y.%m.%d %H:%M")
 WHOLE = ("1", "全社区", "社区", "全部")
+# Free text that votes for another household: a room number (not 第N号, not a date), a
+# neighbour word, or 替/帮/代 followed by someone other than 我 / 自家.
+_ROOM = re.compile(r"(?<![\d第.:：/-])(\d{3,4})\s*(?:室|房)?(?![\d号年月日点时楼单元栋:：/-])")
+_NEIGHBOUR = re.compile(r"邻居|隔壁|对门|别人家|别家")
+_PROXY = re.compile(r"[替帮代](?![忙表我咱自家投票])")
 
 
 def visible_vote(ctx: Context, vote_id: int) -> Vote | None:
@@ -57,11 +62,11 @@ def register(d: Dispatcher) -> None:
         if not votes:
             return Reply(TEXTS["none_open"])
         lines = [TEXTS["list_head"]]
-        for n, v in enumerate(votes, 1):
-            lines.append(TEXTS["list_item"].format(n=n, id=v.id, title=v.title,
+        for v in votes:
+            lines.append(TEXTS["list_item"].format(id=v.id, title=v.title,
                                                    closes=local(ctx, v.closes_at),
                                                    mine=_mine_tag(ctx, v, h)))
-        lines.append(TEXTS["list_foot"])
+        lines.append(TEXTS["list_foot"].format(id=votes[0].id))
         ctx.dialog.set("vote.pick", ids=[v.id for v in votes], show=True)
         return Reply("\n".join(lines))
 
@@ -84,41 +89,56 @@ def register(d: Dispatcher) -> None:
             return Reply(TEXTS["no_such"].format(id="?"))
         return _confirm_proposal(ctx, int(vote_id))
 
-    @d.intent("vote.cast", irreversible=True, describe=_describe_cast)
+    # Not irreversible=True: the dispatcher would ask "您是要……吗？" before anything is
+    # checked. A typed `投票 N 同意` casts at once; free text is checked first (bound, a vote
+    # the household may vote in, its own household, a clear choice), then confirmed here.
+    @d.intent("vote.cast")
     def vote_cast(ctx: Context, inbound: Inbound) -> Reply:
         h = require_household(ctx)
         if isinstance(h, Reply):
             return h
         slots = ctx.slots
+        confirm = not (ctx.understanding is not None and ctx.understanding.canonical)
+        if confirm:
+            other = other_household(inbound.text or "", h)
+            if other is not None:
+                return Reply(TEXTS["for_other"].format(who=other))
         if slots.get("vote_id") is not None:
             vote = visible_vote(ctx, int(slots["vote_id"]))
             if vote is None:
                 return Reply(TEXTS["no_such"].format(id=slots["vote_id"]))
-            return _cast_or_ask(ctx, h, vote, slots)
+            return _cast_or_ask(ctx, h, vote, slots, confirm)
         votes = open_votes_for(ctx.session, h.id, ctx.now)
         if not votes:
             return Reply(TEXTS["none_open"])
         if len(votes) == 1:
-            return _cast_or_ask(ctx, h, votes[0], slots)
-        items = "\n".join(f"回复 {n} 第{v.id}号 {v.title}" for n, v in enumerate(votes, 1))
+            return _cast_or_ask(ctx, h, votes[0], slots, confirm)
+        items = "\n".join(TEXTS["which_vote_item"].format(id=v.id, title=v.title,
+                                                         closes=local(ctx, v.closes_at))
+                          for v in votes)
         ctx.dialog.set("vote.pick", ids=[v.id for v in votes], choice=slots.get("choice"),
-                       option=slots.get("option"))
-        return Reply(TEXTS["which_vote"].format(items=items))
+                       option=slots.get("option"), confirm=confirm)
+        return Reply(TEXTS["which_vote"].format(items=items, example=votes[0].id))
 
     @d.state("vote.pick")
     def pick(ctx: Context, inbound: Inbound) -> Reply | None:
+        """The resident answers with a vote's number (its id, as the list shows it)."""
         text, ids = (inbound.text or "").strip(), ctx.dialog.data.get("ids", [])
-        if not (text.isdigit() and 1 <= int(text) <= len(ids)):
+        if not text.isdigit():
             return None
+        if int(text) not in ids:
+            return Reply(TEXTS["pick_not_listed"].format(
+                text=text, ids="、".join(str(i) for i in ids), example=ids[0]))
         data = dict(ctx.dialog.data)
         ctx.dialog.clear()
-        vote = ctx.session.get(Vote, ids[int(text) - 1])
+        vote = ctx.session.get(Vote, int(text))
         if vote is None:
-            return Reply(TEXTS["no_such"].format(id=ids[int(text) - 1]))
+            return Reply(TEXTS["no_such"].format(id=text))
         if data.get("show"):
             return _show(ctx, vote)
         h = require_household(ctx)
-        return h if isinstance(h, Reply) else _cast_or_ask(ctx, h, vote, data)
+        return h if isinstance(h, Reply) else _cast_or_ask(ctx, h, vote, data,
+                                                           bool(data.get("confirm")))
 
     @d.state("vote.choose")
     def choose(ctx: Context, inbound: Inbound) -> Reply | None:
@@ -250,7 +270,7 @@ def _parse_closes(ctx: Context, text: str) -> datetime | None:
 
 def _create(ctx: Context, data: dict[str, Any]) -> Reply:
     scope = Scope.from_key(data["scope_key"], data["scope_label"])
-    kind = CONVENTION if "公约" in data["title"] else OTHER
+    kind = kind_for_title(data["title"])
     closes = datetime.fromisoformat(data["closes"])
     try:
         vote = create_vote(ctx.session, scope, data["title"], data["text"], closes_at=closes,
@@ -270,7 +290,7 @@ def _create(ctx: Context, data: dict[str, Any]) -> Reply:
     ids = vote_jobs.open_vote(ctx.session, vote, ctx.now, ctx.settings.community.tz) or []
     ctx.pushed.extend(ids)
     return Reply(TEXTS["create_done"].format(id=vote.id, title=vote.title,
-                                             households=participation(ctx.session, vote.id)[1],
+                                             households=len(voter_ids(ctx.session, vote)),
                                              closes=local(ctx, vote.closes_at)))
 
 
@@ -280,27 +300,26 @@ def _confirm_proposal(ctx: Context, vote_id: int) -> Reply:
     vote = visible_vote(ctx, vote_id)
     if vote is None:
         return Reply(TEXTS["no_such"].format(id=vote_id))
+    if vote.state == PROPOSED and closed_by_clock(vote, ctx.now):
+        return Reply(TEXTS["confirm_expired"].format(id=vote.id, title=vote.title,
+                                                     closes=local(ctx, vote.closes_at)))
     ids = vote_jobs.confirm_proposal(ctx.session, vote, ctx.now, ctx.settings.community.tz)
     if ids is None:
         return Reply(TEXTS["confirm_not_proposed"].format(id=vote_id))
     ctx.pushed.extend(ids)
     return Reply(TEXTS["confirm_done"].format(id=vote.id, title=vote.title,
-                                              households=participation(ctx.session, vote.id)[1]))
+                                              households=len(voter_ids(ctx.session, vote))))
 
 
-def _describe_cast(ctx: Context) -> str:
-    slots, vote = ctx.slots, None
-    h = require_household(ctx)
-    if isinstance(h, Household):
-        if slots.get("vote_id") is not None:
-            vote = ctx.session.get(Vote, int(slots["vote_id"]))
-        else:
-            votes = open_votes_for(ctx.session, h.id, ctx.now)
-            vote = votes[0] if len(votes) == 1 else None
-    choice = (_choice_from(vote, slots) if vote else None) or slots.get("choice") or "同意"
-    if vote is None:
-        return TEXTS["describe_cast_unknown"].format(choice=choice)
-    return TEXTS["describe_cast"].format(title=vote.title, choice=choice)
+def other_household(text: str, h: Household) -> str | None:
+    """Who the text votes for when that is not the writer's own household (else None):
+    "302室" for another room number, "邻居" for a neighbour or a named person."""
+    for match in _ROOM.finditer(text):
+        if match[1] != (h.room or "").strip():
+            return f"{match[1]}室的住户"
+    if _NEIGHBOUR.search(text) or _PROXY.search(text):
+        return "邻居"
+    return None
 
 
 def _choice_from(vote: Vote, slots: dict[str, Any]) -> str | None:
@@ -319,20 +338,27 @@ def _refusal(ctx: Context, h: Household, vote: Vote) -> Reply | None:
         return Reply(TEXTS["ended"].format(id=vote.id))
     if vote.state != OPEN:
         return Reply(TEXTS["not_open_yet"].format(id=vote.id))
-    if not is_eligible(ctx.session, vote.id, h.id):
-        return Reply(TEXTS["not_in_scope"].format(id=vote.id, scope=vote.scope_label))
+    why = why_not_voter(ctx.session, vote, h.id)
+    if why is not None:
+        return Reply(TEXTS[why].format(id=vote.id, scope=vote.scope_label))
     return None
 
 
-def _cast_or_ask(ctx: Context, h: Household, vote: Vote, slots: dict[str, Any]) -> Reply:
+def _cast_or_ask(ctx: Context, h: Household, vote: Vote, slots: dict[str, Any],
+                 confirm: bool = False) -> Reply:
+    """Cast, or ask what is missing; `confirm`: free text, so ask before casting."""
     refusal = _refusal(ctx, h, vote)
     if refusal:
         return refusal
     choice = _choice_from(vote, slots)
-    if choice is None:
+    if choice is None:   # the numbered answer is explicit: no confirmation after it
         ctx.dialog.set("vote.choose", vote_id=vote.id)
         return Reply(TEXTS["which_choice"].format(id=vote.id, title=vote.title,
                                                   numbered=numbered_lines(vote.options)))
+    if confirm:
+        ctx.dialog.set("confirm", intent="vote.cast", slots={"vote_id": vote.id, "choice": choice})
+        return Reply(TEXTS["confirm_cast"].format(room=f"{h.room}室", id=vote.id, title=vote.title,
+                                                  choice=choice))
     return _cast(ctx, h, vote, choice)
 
 
@@ -364,13 +390,18 @@ def _show(ctx: Context, vote: Vote) -> Reply:
         status = TEXTS["show_result"].format(outcome=OUTCOME.get(vote.result or "", ""),
                                              figures=figures_text(vote.figures, vote.options))
     elif vote.state == OPEN:
-        voted, eligible = participation(ctx.session, vote.id)
+        # Counted as the result will be: under an owners-only rule, owners' ballots only.
+        t, owners = tally(ctx.session, vote.id), vote.owners_only
+        voted = t.participated(owners).households
+        eligible = (t.eligible_owners if owners else t.eligible).households
         if vote.secret:
             status = TEXTS["show_hidden"].format(voted=voted, eligible=eligible)
         else:
-            counts = {o: g.households for o, g in tally(ctx.session, vote.id).options.items()}
+            counts = {o: g.households for o, g in (t.owner_options if owners else t.options).items()}
             status = TEXTS["show_running"].format(voted=voted, eligible=eligible,
                                                   by_option=by_option_text(counts, vote.options))
+        if owners:
+            status += TEXTS["owners_only_note"]
     else:
         status = TEXTS["show_state"].get(vote.state, vote.state)
     text = TEXTS["show"].format(
@@ -379,7 +410,7 @@ def _show(ctx: Context, vote: Vote) -> Reply:
         when=when_text(lambda t: local(ctx, t), vote.opens_at, vote.closes_at, started),
         status=status)
     h = require_household(ctx)
-    if isinstance(h, Household) and vote.state == OPEN and is_eligible(ctx.session, vote.id, h.id):
+    if isinstance(h, Household) and vote.state == OPEN and why_not_voter(ctx.session, vote, h.id) is None:
         text += "\n" + TEXTS["show_mine"].format(mine=_mine_tag(ctx, vote, h))
         text += "\n" + TEXTS["show_foot"].format(id=vote.id)
     else:

@@ -60,6 +60,13 @@ class Vote(Base):
         """The option that counts as 同意 for the rule: the first one."""
         return self.options[0]
 
+    @property
+    def owners_only(self) -> bool:
+        """Only owners vote (Civil Code art. 278, or a custom rule that says so)."""
+        from models.vote_rules import rule_for
+
+        return rule_for(self.rule, self.special_matter, self.custom).owners_only
+
 
 class VoteEligible(Base):
     """The households that may vote, frozen when the vote opens (verified households in scope)."""
@@ -123,17 +130,47 @@ def verified_households(scope: Scope) -> Any:
     return select(Household.id).where(Household.id.in_(households_in(scope)), verified)
 
 
+def kind_for_title(title: str) -> str:
+    """A vote whose title names a 公约 adopts the stairwell's convention when it passes."""
+    return CONVENTION if "公约" in title else OTHER
+
+
 def is_eligible(session: Session, vote_id: int, household_id: int) -> bool:
     return session.get(VoteEligible, (vote_id, household_id)) is not None
 
 
+def closed_by_clock(vote: Vote, now: datetime) -> bool:
+    """Its closing time has passed (whatever its state): it must not open any more."""
+    return vote.closes_at <= now
+
+
+def why_not_voter(session: Session, vote: Vote, household_id: int) -> str | None:
+    """None if this household's ballot counts; else "not_in_scope" or "owners_only" (a tenant
+    household in a vote only owners take part in)."""
+    row = session.get(VoteEligible, (vote.id, household_id))
+    if row is None:
+        return "not_in_scope"
+    if vote.owners_only and not row.is_owner:
+        return "owners_only"
+    return None
+
+
+def voter_ids(session: Session, vote: Vote) -> list[int]:
+    """The households whose ballots count: the snapshot, owners only when the rule says so."""
+    q = select(VoteEligible.household_id).where(VoteEligible.vote_id == vote.id)
+    if vote.owners_only:
+        q = q.where(VoteEligible.is_owner.is_(True))
+    return list(session.scalars(q.order_by(VoteEligible.household_id)))
+
+
 def open_votes_for(session: Session, household_id: int, now: datetime) -> list[Vote]:
-    """Votes this household may vote in right now, soonest closing first."""
-    q = (select(Vote).join(VoteEligible, VoteEligible.vote_id == Vote.id)
+    """Votes this household may vote in right now, soonest closing first (a tenant household
+    is not offered votes that only owners take part in)."""
+    q = (select(Vote, VoteEligible.is_owner).join(VoteEligible, VoteEligible.vote_id == Vote.id)
          .where(VoteEligible.household_id == household_id, Vote.state == OPEN,
                 Vote.closes_at > now)
          .order_by(Vote.closes_at, Vote.id))
-    return list(session.scalars(q))
+    return [v for v, is_owner in session.execute(q) if is_owner or not v.owners_only]
 
 
 def current_choice(session: Session, vote_id: int, household_id: int) -> str | None:

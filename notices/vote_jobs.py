@@ -15,7 +15,8 @@ from models.db import transaction
 from models.vote_rules import PASSED
 from models.vote_tally import decide_vote, not_voted
 from models.votes import (CANCELLED, CLOSED, CONVENTION, DRAFT, OPEN, PROPOSED, Vote,
-                          VoteEligible, adopt_convention, claim, snapshot_eligibility)
+                          adopt_convention, claim, closed_by_clock,
+                          snapshot_eligibility, voter_ids)
 from notices.fanout import push_to_households, push_to_scope
 from notices.jobs import JobEnv, job
 
@@ -31,11 +32,6 @@ def remind_at(vote: Vote) -> datetime:
     return vote.opens_at + length / 2
 
 
-def eligible_ids(session: Session, vote_id: int) -> list[int]:
-    return list(session.scalars(select(VoteEligible.household_id)
-                                .where(VoteEligible.vote_id == vote_id)))
-
-
 def open_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int] | None:
     """Open a draft vote: freeze who may vote and tell them. None if someone else opened it."""
     if not claim(session, vote.id, (DRAFT,), OPEN, opened_push_done=True):
@@ -46,13 +42,15 @@ def open_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int]
         id=vote.id, title=vote.title, scope=vote.scope_label, text=shorten(vote.text),
         closes=local_text(vote.closes_at, tz), choices=numbered_choices(vote.options),
         secret=TEXTS["secret_note"] if vote.secret else "")
-    return push_to_households(session, eligible_ids(session, vote.id), text,
+    # Under an owners-only rule a tenant household gets no ballot (its ballot would not count).
+    return push_to_households(session, voter_ids(session, vote), text,
                               notice_key=f"vote:{vote.id}:open", kind=KIND, now=now)
 
 
 def confirm_proposal(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int] | None:
-    """Staff confirm a stairwell head's proposal: it opens now (or at its opening time)."""
-    if not claim(session, vote.id, (PROPOSED,), DRAFT):
+    """Staff confirm a stairwell head's proposal: it opens now (or at its opening time).
+    None if it is not a proposal, or its closing time has passed (it needs extending first)."""
+    if closed_by_clock(vote, now) or not claim(session, vote.id, (PROPOSED,), DRAFT):
         return None
     session.refresh(vote)
     if vote.opens_at <= now:
@@ -69,7 +67,8 @@ def remind_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[in
     text = TEXTS["reminder"].format(id=vote.id, title=vote.title,
                                     closes=local_text(vote.closes_at, tz),
                                     choices=numbered_choices(vote.options))
-    return push_to_households(session, not_voted(session, vote.id), text,
+    voters = set(voter_ids(session, vote))
+    return push_to_households(session, [h for h in not_voted(session, vote.id) if h in voters], text,
                               notice_key=f"vote:{vote.id}:remind", kind=KIND, now=now)
 
 
@@ -96,7 +95,7 @@ def cancel_vote(session: Session, vote: Vote, now: datetime) -> list[int] | None
         return None
     if not was_open:
         return []
-    return push_to_households(session, eligible_ids(session, vote.id),
+    return push_to_households(session, voter_ids(session, vote),
                               TEXTS["cancelled"].format(id=vote.id),
                               notice_key=f"vote:{vote.id}:cancel", kind=KIND, now=now)
 

@@ -26,7 +26,7 @@ def test_cast_then_replaced_by_another_member(stairwell: Stairwell, wechat: WeCh
     ])
     Transcript(wechat, "o-301b").run([
         (f"投票 {vid} 2", ["已为 301室 记录：反对"]),
-        (f"表决 {vid}", ["已投 1/6 户", "反对 1户", "同意 0户", "您家：［您家已投：反对］"]),
+        (f"表决 {vid}", ["已投 1/6 户", "反对 1户", "同意 0户", "［您家已投：反对］", "!您家：［"]),
     ])
     assert counted(stairwell, vid) == (1, 2)
     with stairwell.linli.factory() as s:
@@ -38,7 +38,7 @@ def test_cast_then_replaced_by_another_member(stairwell: Stairwell, wechat: WeCh
 def test_list_and_numbered_choice(stairwell: Stairwell, wechat: WeChatSide) -> None:
     vid = stairwell.create()
     Transcript(wechat, "o-302").run([
-        ("表决", [f"第{vid}号", "截止", "［未投］", "投票 编号 同意"]),
+        ("表决", [f"第{vid}号", "截止", "［您家未投］", f"投票 {vid} 同意"]),
         (f"投票 {vid}", ["回复 1 同意", "回复 2 反对", "回复 3 弃权"]),
         ("3", "已为 302室 记录：弃权"),
         ("表决", "［您家已投：弃权］"),
@@ -80,12 +80,13 @@ def test_several_open_votes_ask_which(stairwell: Stairwell, wechat: WeChatSide) 
     first = stairwell.create()
     second = stairwell.create(title="加装楼道扶手", hours=24)
     Transcript(wechat, "o-501").run([
-        ("我家同意", "您是要"),
-        ("1", ["哪一项", f"第{first}号", f"第{second}号"]),
-        ("2", "已为 501室 记录：同意"),
+        # which vote is asked before anything is confirmed, by the votes' own numbers
+        ("我家同意", ["哪一项", f"第{first}号", f"第{second}号", "!您是要"]),
+        (str(first), ["您是要", "501室", f"第{first}号", "楼道公约", "同意"]),
+        ("1", "已为 501室 记录：同意"),
     ])
     with stairwell.linli.factory() as s:
-        # the list is soonest-closing first: option 2 is the 48 h convention vote
+        # answered with the convention vote's id, not its position in the list
         assert s.get(CurrentBallot, (first, stairwell.households["501"])) is not None
         assert s.get(CurrentBallot, (second, stairwell.households["501"])) is None
 

@@ -56,5 +56,5 @@ def test_secret_ballots_show_participation_but_no_choice(
 def test_open_vote_shows_the_running_tally(stairwell: Stairwell, wechat: WeChatSide) -> None:
     vid = stairwell.create()
     Transcript(wechat, "o-301").run([(f"投票 {vid} 同意", "记录：同意")])
-    Transcript(wechat, "o-502").run([(f"表决 {vid}", ["已投 1/6 户", "同意 1户", "［未投］"])])
+    Transcript(wechat, "o-502").run([(f"表决 {vid}", ["已投 1/6 户", "同意 1户", "［您家未投］"])])
     assert "running: 同意 1" in stairwell.cli("vote", "show", str(vid)).output
