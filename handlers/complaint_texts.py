@@ -9,6 +9,13 @@ TEXTS = {
     "menu_status": "我的诉求",
     # Filing --------------------------------------------------------------------------------
     "ask_content": "请用一两句话说说是什么问题，比如“3号楼2单元楼道灯坏了”。\n不办了请回复“取消”。",
+    "ask_content_again": "还没听明白是什么问题。请说说哪里、出了什么事，比如：\n“5号楼楼道灯坏了三天了”\n"
+                         "“楼下垃圾好几天没人清”\n不办了请回复“取消”。",
+    "filing_cancelled": "好的，已取消，没有提交。还有别的事可以直接说。",
+    "cancel_after_filed": "{ticket} 已经提交了，不会撤回，工作人员会看到。\n"
+                          "如果不用再办了，工作人员联系您时说一声就行。\n查看进展：回复“查询 {ticket}”",
+    "supplemented": "已补充到 {ticket}：“{text}”\n工作人员会一起看到。\n"
+                    "如果是另一个问题，请这样说：再报一个 楼下路灯不亮",
     "photo_first": "收到照片。请再用文字说说是什么问题，比如“楼道灯坏了”。\n不办了请回复“取消”。",
     "location_first": "收到位置。请再用文字说说是什么问题，比如“这里路灯坏了”。\n不办了请回复“取消”。",
     "bind_first": "您反映的问题我们先记下了：“{content}”\n提交前需要先绑定住址："
@@ -19,11 +26,16 @@ TEXTS = {
     "bind_pending": "您的绑定还在审核中，审核通过后回复 1 就能提交刚才的问题：“{content}”",
     "bind_then_file": "\n绑定好了，回复 1 提交您刚才反映的问题：“{content}”",
     "filed": "已收到您的诉求，编号 {ticket}\n类别：{category}（不对请回复 2 换个类别）\n"
-             "我们会尽快受理，进展会通知您。\n查看进展：回复“查询 {ticket}”\n有照片或位置，现在发过来就行。",
+             "我们会尽快受理，进展会通知您。\n查看进展：回复“查询 {ticket}”\n还要补充，直接发文字、照片或位置就行。",
     "duplicate": "您所在楼栋已有一条同类问题还在处理：\n{ticket} {category}（{state}）\n“{text}”\n"
                  "是否与 {ticket} 为同一问题？\n回复 1 是（关注该诉求，进展会通知您）\n回复 2 不是（新建诉求）",
+    "duplicate_own": "您家之前反映过一条同类问题，还在处理：\n{ticket} {category}（{state}）\n“{text}”\n"
+                     "您这次说的“{new}”，和它是同一个问题吗？\n"
+                     "回复 1 是（补充到 {ticket}）\n回复 2 不是（新建诉求）",
     "followed": "好的，已为您关注 {ticket}，进展会通知您。\n查看进展：回复“查询 {ticket}”",
-    "already_filed": "这是您自己反映过的 {ticket}，已经在处理了，进展会通知您。",
+    "already_filed": "这是您家反映过的 {ticket}，已经在处理了，进展会通知您。",
+    "supplemented_duplicate": "好的，已把“{text}”补充到 {ticket}，工作人员会一起看到，进展会通知您。\n"
+                              "查看进展：回复“查询 {ticket}”",
     "already_following": "您已经在关注 {ticket} 了，进展会通知您。",
     "pick_category": "请选择类别，回复数字：\n{choices}",
     "category_changed": "好的，{ticket} 的类别已改为：{category}。进展会通知您。",
@@ -64,8 +76,24 @@ TEXTS = {
     "no_such_staff": "没有找到工作人员“{name}”。可转给：{names}",
     "accepted": "已受理 {ticket}，已通知居民。办好后回复“办结 {ticket} 说明”。",
     "cannot_assign": "{ticket}：该诉求{state}，不能再转办。",
-    "assigned": "已把 {ticket} 转给 {name}，已通知居民和{name}。",
+    "assigned": "已把 {ticket} 转给 {name}。{told}",
+    "assigned_told_both": "已通知居民和{name}。",
+    "assigned_told_staff": "已通知{name}（诉求原来就在处理中，没有再通知居民）。",
+    "assigned_told_resident": "已通知居民；{name} 没有绑定微信，收不到消息，请另行告诉{name}。",
+    "assigned_told_none": "诉求原来就在处理中，没有再通知居民；{name} 没有绑定微信，请另行告诉{name}。",
     "assigned_to_you": "【转办】{ticket} {category}（{place}）\n“{text}”\n办好后回复“办结 {ticket} 说明”。",
+    "staff_new": "【新诉求】{ticket} {category}（{place}）\n“{text}”\n回复“受理 {ticket}”受理。",
+    "detail_place": "\n地点：{place}",
+    "detail_supplement": "补充：{text}",
+    "describe_accept": "受理 {ticket}",
+    "describe_assign": "把 {ticket} 转给{name}",
+    "describe_resolve": "办结 {ticket}（说明：{note}）",
+    "describe_reject": "驳回 {ticket}（原因：{reason}）",
+    "describe_merge": "把 {child} 合并到 {parent}",
+    "describe_todo": "查看待办诉求",
+    "describe_cluster": "把热点问题 {cluster} 转为恳谈会",
+    "describe_some_ticket": "一条诉求（还没写编号）",
+    "describe_no_note": "还没写",
     "resolved": "已办结 {ticket}，已通知居民评价。",
     "rejected": "已驳回 {ticket}，已把原因告诉居民。",
     "merged": "已把 {child} 合并到 {parent}，{child} 的居民会随 {parent} 收到进展。",

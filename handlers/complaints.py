@@ -7,6 +7,7 @@ handlers/complaints_staff.py; every text in handlers/complaint_texts.py."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from bot.context import Context
@@ -18,13 +19,29 @@ from handlers.common import household_of
 from handlers.complaint_texts import TEXTS
 from models.community import Household
 from models import complaint_rules as rules
-from models.complaint_rules import file_complaint, find_duplicate
-from models.complaints import CATEGORIES, OPEN_STATES, by_ticket, follow, recent_of
+from models.complaint_rules import (
+    Actor,
+    add_supplement,
+    file_complaint,
+    find_duplicate,
+    household_label,
+    lacks_substance,
+    responsible_staff,
+)
+from models.complaints import CATEGORIES, OPEN_STATES, Complaint, by_ticket, follow, recent_of
 
 YES = re.compile(r"^(1|一|是|是的|对|对的|好|好的|确认|提交)[。.!！]*$")
 NO = re.compile(r"^(2|二|不是|不对|新建|不)[。.!！]*$")
 CATEGORY_KEYS = list(CATEGORIES)
 FILING = ("complaint.ask_content", "complaint.bind_first", "complaint.duplicate")
+AFTER_FILING = ("complaint.filed", "complaint.category")
+# "Never mind" while being asked what the problem is: not a request's text.
+CANCEL_WORDS = re.compile(r"^((那|那就|还是)?(算了|不用了|不办了|不报了|不弄了|不要了|不反映了|不投诉了|不报修了|"
+                          r"不提了|不说了|没事了|没事儿?|取消)(吧|啦|呀|哈)?)+$")
+# The resident says plainly that what follows is another problem, not more of the last one.
+ANOTHER = re.compile(r"^(另外|另外还有|还有一个问题|还有个问题|另一个问题|另外一个问题|还有一件事|还有一个事|还有个事|"
+                     r"再报一个|再反映一个|再说一个|再投诉一个|还要报一个)(问题|事情?)?")
+_PUNCT = re.compile(r"[\s,，。.!！?？~～、:：;；…]+")
 
 
 def _draft(ctx: Context) -> dict[str, Any]:
@@ -38,20 +55,46 @@ def _short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
 
-def start_filing(ctx: Context, draft: dict[str, Any], *, check_duplicate: bool = True) -> Reply:
-    """File the request, or first ask for binding / offer the open one nearby."""
+def _says_cancel(ctx: Context, text: str) -> bool:
+    u = ctx.understanding
+    return (u is not None and u.intent == "cancel") or bool(CANCEL_WORDS.match(_PUNCT.sub("", text)))
+
+
+def _another_problem(text: str) -> str | None:
+    """What follows "另外 / 再报一个 …", or None when the text does not start another problem."""
+    m = ANOTHER.match(text.strip())
+    return _PUNCT.sub(" ", text.strip()[m.end():]).strip() if m else None
+
+
+def _just_filed(ctx: Context) -> Complaint | None:
+    """The resident's own request filed within the attach window and still open."""
+    c = recent_of(ctx.session, ctx.openid, ctx.now, rules.ATTACH_MINUTES)
+    return c if c is not None and c.state in OPEN_STATES else None
+
+
+def _supplement(ctx: Context, c: Complaint, text: str, key: str = "supplemented") -> Reply:
+    add_supplement(ctx.session, c, Actor("resident", ctx.openid), text, ctx.now)
+    ctx.dialog.set("complaint.filed", ticket=c.ticket)
+    return Reply(TEXTS[key].format(ticket=c.ticket, text=_short(text.strip(), 40)))
+
+
+def start_filing(ctx: Context, draft: dict[str, Any], *, check_duplicate: bool = True,
+                 another: bool = False) -> Reply:
+    """File the request, or first ask for binding / offer the open one nearby (a neighbour's
+    only, when the resident said this is `another` problem)."""
     h = household_of(ctx)
     if h is None:
         ctx.dialog.set("complaint.bind_first", **draft)
         key = "bind_pending" if ctx.resident.status == "pending" else "bind_first"
         return Reply(TEXTS[key].format(content=_short(draft["content"], 60)))
     if check_duplicate:
-        dup = find_duplicate(ctx.session, h, draft["category"], ctx.now)
+        dup = find_duplicate(ctx.session, h, draft["category"], ctx.now, others_only=another)
         if dup is not None:
             ctx.dialog.set("complaint.duplicate", ticket=dup.ticket, **draft)
-            return Reply(TEXTS["duplicate"].format(
+            key = "duplicate_own" if dup.household_id == h.id else "duplicate"
+            return Reply(TEXTS[key].format(
                 ticket=dup.ticket, category=dup.category_label, state=dup.state_label,
-                text=_short(dup.text)))
+                text=_short(dup.text), new=_short(draft["content"])))
     return _file(ctx, h, draft)
 
 
@@ -60,7 +103,16 @@ def _file(ctx: Context, h: Household, draft: dict[str, Any]) -> Reply:
                        ctx.settings.community.tz, photos=draft["photos"],
                        location=draft["location"])
     ctx.dialog.set("complaint.filed", ticket=c.ticket)
+    _tell_staff(ctx, c)
     return Reply(TEXTS["filed"].format(ticket=c.ticket, category=c.category_label))
+
+
+def _tell_staff(ctx: Context, c: Complaint) -> None:
+    """【新诉求】 to the staff who answer for the household (those the 待受理提醒 goes to)."""
+    text = TEXTS["staff_new"].format(ticket=c.ticket, category=c.category_label,
+                                     place=household_label(ctx.session, c), text=_short(c.text, 60))
+    for st in responsible_staff(ctx.session, c):
+        ctx.push(st.openid or "", text, notice_key=f"ticket:{c.id}:new", kind="ticket_staff")
 
 
 def register(d: Dispatcher) -> None:
@@ -73,27 +125,48 @@ def register(d: Dispatcher) -> None:
     def new(ctx: Context, inbound: Inbound) -> Reply:
         slots = ctx.slots
         content = (slots.get("content") or "").strip()
-        if not content:
-            ctx.dialog.set("complaint.ask_content")
+        typed = ctx.understanding is None or ctx.understanding.canonical
+        another = None if typed else _another_problem(inbound.text or "")
+        if content and not typed:     # free text: more about the request just filed, or another one
+            if another is not None:
+                content = another
+            elif not lacks_substance(content) and (last := _just_filed(ctx)) is not None:
+                return _supplement(ctx, last, inbound.text or content)    # as written, not normalised
+        if not content or lacks_substance(content):    # 我要投诉 / 有个事情要反映: no problem named yet
+            ctx.dialog.set("complaint.ask_content", another=another is not None)
             return Reply(TEXTS["ask_content"])
         return start_filing(ctx, {"content": content, "category": slots.get("category") or "other",
-                                  "photos": [], "location": None})
+                                  "photos": [], "location": None}, another=another is not None)
 
     @d.state("complaint.ask_content")
     def ask_content(ctx: Context, inbound: Inbound) -> Reply | None:
         u = ctx.understanding
         if u is not None and u.canonical and u.intent not in ("complaint.new", "unknown"):
             return None    # a command: the resident moved on
+        text = (inbound.text or "").strip()
+        if _says_cancel(ctx, text):
+            ctx.dialog.clear()
+            return Reply(TEXTS["filing_cancelled"])
         slots = ctx.slots
-        content = (slots.get("content") or inbound.text or "").strip()
-        if not content or (u is not None and u.intent == "complaint.new" and not slots.get("content")):
-            return Reply(TEXTS["ask_content"])
+        content = (slots.get("content") or text).strip()
+        if u is not None and u.intent == "complaint.new" and not slots.get("content"):
+            content = ""      # 报修 / 我要投诉 again
+        another = _another_problem(content)
+        content = content if another is None else another
+        if lacks_substance(content):
+            if ctx.dialog.data.get("asked_again"):
+                return None     # asked twice: whatever it is, it is not the problem's text
+            ctx.dialog.set("complaint.ask_content", **{**ctx.dialog.data, "asked_again": True})
+            return Reply(TEXTS["ask_content_again"])
         draft = {**_draft(ctx), "content": content, "category": slots.get("category") or "other"}
-        return start_filing(ctx, draft)
+        return start_filing(ctx, draft, another=bool(ctx.dialog.data.get("another")))
 
     @d.state("complaint.bind_first")
     def bind_first(ctx: Context, inbound: Inbound) -> Reply | None:
         draft = _draft(ctx)
+        if _says_cancel(ctx, (inbound.text or "").strip()):
+            ctx.dialog.clear()      # the kept text goes too, as the reply says
+            return Reply(TEXTS["filing_cancelled"])
         if YES.match((inbound.text or "").strip()):
             if household_of(ctx) is None:
                 key = "bind_pending" if ctx.resident.status == "pending" else "bind_still"
@@ -106,6 +179,19 @@ def register(d: Dispatcher) -> None:
         if ctx.dialog.state == "bind.ask":    # binding step by step: the draft rides along
             ctx.dialog.set("bind.ask", **{**ctx.dialog.data, "complaint_draft": draft})
         return _after_binding(ctx, draft, reply)
+
+    cancel = d.intents.get("cancel")
+    if cancel is not None:
+        plain_cancel = cancel.handler
+
+        def cancel_after_filing(ctx: Context, inbound: Inbound) -> Reply:
+            """取消 once the request is filed withdraws nothing: say so truthfully."""
+            if ctx.dialog.state in AFTER_FILING:
+                ticket = ctx.dialog.data.get("ticket", "")
+                ctx.dialog.clear()
+                return Reply(TEXTS["cancel_after_filed"].format(ticket=ticket))
+            return plain_cancel(ctx, inbound)
+        d.intents["cancel"] = replace(cancel, handler=cancel_after_filing)
 
     inner = d.states.get("bind.ask")
     if inner is not None:
@@ -131,6 +217,10 @@ def register(d: Dispatcher) -> None:
                 if draft["photos"] or draft["location"]:
                     c.photos = [*c.photos, *draft["photos"]]
                     c.location = c.location or draft["location"]
+                if c.household_id == h.id and draft["content"]:   # their own: keep what they said
+                    reply = _supplement(ctx, c, draft["content"], "supplemented_duplicate")
+                    ctx.dialog.clear()
+                    return reply
                 key = "followed" if new else (
                     "already_filed" if c.openid == ctx.openid else "already_following")
                 return Reply(TEXTS[key].format(ticket=c.ticket))
@@ -141,12 +231,37 @@ def register(d: Dispatcher) -> None:
 
     @d.state("complaint.filed")
     def filed(ctx: Context, inbound: Inbound) -> Reply | None:
-        if (inbound.text or "").strip() not in ("2", "二", "换个类别", "换类别"):
-            return None
+        text = (inbound.text or "").strip()
         ticket = ctx.dialog.data.get("ticket", "")
+        if _says_cancel(ctx, text):     # filed already: say so rather than "已取消"
+            ctx.dialog.clear()
+            return Reply(TEXTS["cancel_after_filed"].format(ticket=ticket))
+        if text not in ("2", "二", "换个类别", "换类别"):
+            return _more_about(ctx, inbound)
         ctx.dialog.set("complaint.category", ticket=ticket)
         choices = "\n".join(f"{i}. {CATEGORIES[k]}" for i, k in enumerate(CATEGORY_KEYS, 1))
         return Reply(TEXTS["pick_category"].format(choices=choices))
+
+    def _more_about(ctx: Context, inbound: Inbound) -> Reply | None:
+        """Free text right after filing is more about the same request, unless the NLU reads
+        another intent, it is a typed command, or it starts another problem (另外 / 再报一个)."""
+        u = ctx.understanding
+        if u is None or u.canonical or u.intent not in ("complaint.new", "unknown"):
+            return None
+        text = (inbound.text or "").strip()
+        c = _just_filed(ctx)
+        another = _another_problem(text)
+        if another is not None and lacks_substance(another):    # 再报一个: ask what it is
+            ctx.dialog.set("complaint.ask_content", another=True)
+            return Reply(TEXTS["ask_content"])
+        if u.intent == "complaint.new":
+            return None      # complaint.new decides: more of the same, or another request
+        if another is not None:
+            return start_filing(ctx, {"content": another, "category": ctx.slots.get("category") or "other",
+                                      "photos": [], "location": None}, another=True)
+        if c is None or lacks_substance(text):
+            return None
+        return _supplement(ctx, c, text)
 
     @d.state("complaint.category")
     def pick_category(ctx: Context, inbound: Inbound) -> Reply | None:

@@ -11,7 +11,7 @@ from bot.inbound import Inbound
 from bot.reply import Reply
 from handlers.common import household_of, local, require_household, staff_of
 from handlers.complaint_texts import SATISFIED_WORDS, TEXTS
-from models.complaint_rules import Actor, responsible_staff, transition
+from models.complaint_rules import SUPPLEMENT_PREFIX, Actor, household_label, responsible_staff, transition
 from models.complaints import (
     CLOSED,
     IN_PROGRESS,
@@ -60,16 +60,17 @@ def _target(ctx: Context) -> Complaint | None:
     return _latest_resolved(ctx, h.id)
 
 
-def detail(ctx: Context, c: Complaint) -> str:
+def detail(ctx: Context, c: Complaint, *, for_staff: bool = False) -> str:
     events = ctx.session.scalars(select(ComplaintEvent).where(
         ComplaintEvent.complaint_id == c.id).order_by(ComplaintEvent.id)).all()
     lines = []
     for e in events[-5:]:
-        what = STATE_LABELS.get(e.to_state, e.to_state)
+        what = STATE_LABELS.get(e.to_state, e.to_state) + (f"：{e.note}" if e.note else "")
         if e.from_state == RESOLVED and e.to_state == IN_PROGRESS:
-            what = "重新处理"
-        lines.append(TEXTS["detail_event"].format(at=local(ctx, e.at), what=what + (
-            f"：{e.note}" if e.note else "")))
+            what = "重新处理" + (f"：{e.note}" if e.note else "")
+        elif e.from_state == e.to_state and (e.note or "").startswith(SUPPLEMENT_PREFIX):
+            what = TEXTS["detail_supplement"].format(text=_short(e.note[len(SUPPLEMENT_PREFIX):], 60))
+        lines.append(TEXTS["detail_event"].format(at=local(ctx, e.at), what=what))
     assignee = ctx.session.get(Staff, c.assignee_id) if c.assignee_id else None
     extra = TEXTS["detail_rate_hint"].format(ticket=c.ticket) if c.state == RESOLVED else ""
     if c.rating:
@@ -77,7 +78,8 @@ def detail(ctx: Context, c: Complaint) -> str:
     return TEXTS["detail"].format(
         ticket=c.ticket, category=c.category_label, state=c.state_label, text=_short(c.text, 80),
         created=local(ctx, c.created_at), assignee=f"\n经办：{assignee.name}" if assignee else "",
-        extra="", timeline="\n".join(lines)) + extra
+        extra=TEXTS["detail_place"].format(place=household_label(ctx.session, c)) if for_staff else "",
+        timeline="\n".join(lines)) + extra
 
 
 def _score_of(ctx: Context) -> int | None:
@@ -120,7 +122,7 @@ def register(d: Dispatcher) -> None:
             from handlers.complaints_staff import visible_ticket
             c = visible_ticket(ctx, ticket)   # none of another community's
             if c is not None or household_of(ctx) is None:
-                return Reply(detail(ctx, c) if c else TEXTS["not_found"])
+                return Reply(detail(ctx, c, for_staff=True) if c else TEXTS["not_found"])
         h = require_household(ctx)
         if isinstance(h, Reply):
             return h

@@ -21,6 +21,7 @@ from models.complaint_rules import (
     Push,
     TransitionError,
     cluster_meeting,
+    household_label,
     merge,
     transition,
 )
@@ -35,7 +36,7 @@ from models.complaints import (
     HotCluster,
     by_ticket,
 )
-from models.community import Place, households_in
+from models.community import households_in
 from models.people import Staff
 
 TICKET = re.compile(r"TS\d{8}-\d{4}", re.IGNORECASE)
@@ -48,8 +49,8 @@ def _short(text: str, n: int = 24) -> str:
 
 
 def place_label(ctx: Context, c: Complaint) -> str:
-    p = ctx.session.get(Place, c.building_id)
-    return p.label if p else ""
+    """Down to unit and room, so a 网格员 can find the flat."""
+    return household_label(ctx.session, c)
 
 
 def pusher(ctx: Context) -> Push:
@@ -91,8 +92,33 @@ def _act(ctx: Context, verb: str, fn: Callable[[Complaint], str]) -> Reply:
         return Reply(f"{c.ticket}：{exc}")
 
 
+def _slot(ctx: Context, *names: str) -> str:
+    return next((str(v).strip() for n in names if (v := ctx.slots.get(n))), "")
+
+
+def _named_ticket(ctx: Context) -> str:
+    return _slot(ctx, "ticket").upper() or TEXTS["describe_some_ticket"]
+
+
+# What a staff command inferred from free text would do, for "您是要……吗？".
+DESCRIBE: dict[str, Callable[[Context], str]] = {
+    "complaint.accept": lambda ctx: TEXTS["describe_accept"].format(ticket=_named_ticket(ctx)),
+    "complaint.assign": lambda ctx: TEXTS["describe_assign"].format(
+        ticket=_named_ticket(ctx), name=_slot(ctx, "assignee") or "别人"),
+    "complaint.resolve": lambda ctx: TEXTS["describe_resolve"].format(
+        ticket=_named_ticket(ctx), note=_slot(ctx, "note") or TEXTS["describe_no_note"]),
+    "complaint.reject": lambda ctx: TEXTS["describe_reject"].format(
+        ticket=_named_ticket(ctx), reason=_slot(ctx, "reason", "note") or TEXTS["describe_no_note"]),
+    "complaint.merge": lambda ctx: TEXTS["describe_merge"].format(
+        child=_named_ticket(ctx), parent=_slot(ctx, "target").upper() or TEXTS["describe_some_ticket"]),
+    "complaint.todo": lambda ctx: TEXTS["describe_todo"],
+    "complaint.cluster_meeting": lambda ctx: TEXTS["describe_cluster"].format(
+        cluster=_slot(ctx, "cluster", "number")),
+}
+
+
 def register(d: Dispatcher) -> None:
-    @d.intent("complaint.accept", staff=True)
+    @d.intent("complaint.accept", staff=True, describe=DESCRIBE["complaint.accept"])
     def accept(ctx: Context, inbound: Inbound) -> Reply:
         def do(c: Complaint) -> str:
             transition(ctx.session, c, ACCEPTED, _actor(ctx), None, ctx.now, pusher(ctx))
@@ -102,7 +128,7 @@ def register(d: Dispatcher) -> None:
             return TEXTS["accepted"].format(ticket=c.ticket)
         return _act(ctx, "受理", do)
 
-    @d.intent("complaint.assign", staff=True)
+    @d.intent("complaint.assign", staff=True, describe=DESCRIBE["complaint.assign"])
     def assign(ctx: Context, inbound: Inbound) -> Reply:
         def do(c: Complaint) -> str:
             name = (ctx.slots.get("assignee") or "").strip()
@@ -121,17 +147,21 @@ def register(d: Dispatcher) -> None:
                 transition(ctx.session, c, ACCEPTED, _actor(ctx), None, ctx.now)
             c.assignee_id = st.id
             note = f"转给{st.name}"
-            if c.state == ACCEPTED:
+            resident_told = c.state == ACCEPTED     # already in progress: no state change to push
+            if resident_told:
                 transition(ctx.session, c, IN_PROGRESS, _actor(ctx), note, ctx.now, pusher(ctx))
+            told = {(True, True): "both", (False, True): "staff", (True, False): "resident",
+                    (False, False): "none"}[(resident_told, bool(st.openid))]
             if st.openid:
                 ctx.push(st.openid, TEXTS["assigned_to_you"].format(
                     ticket=c.ticket, category=c.category_label, place=place_label(ctx, c),
                     text=_short(c.text, 60)), notice_key=f"ticket:{c.id}:assign:{st.id}:"
                     f"{ctx.now:%Y%m%d%H%M%S}", kind="ticket_staff")
-            return TEXTS["assigned"].format(ticket=c.ticket, name=st.name)
+            return TEXTS["assigned"].format(ticket=c.ticket, name=st.name, told=TEXTS[
+                "assigned_told_" + told].format(name=st.name))
         return _act(ctx, "转办", do)
 
-    @d.intent("complaint.resolve", staff=True)
+    @d.intent("complaint.resolve", staff=True, describe=DESCRIBE["complaint.resolve"])
     def resolve(ctx: Context, inbound: Inbound) -> Reply:
         def do(c: Complaint) -> str:
             note = (ctx.slots.get("note") or "").strip()
@@ -141,7 +171,7 @@ def register(d: Dispatcher) -> None:
             return TEXTS["resolved"].format(ticket=c.ticket)
         return _act(ctx, "办结", do)
 
-    @d.intent("complaint.reject", staff=True)
+    @d.intent("complaint.reject", staff=True, describe=DESCRIBE["complaint.reject"])
     def reject(ctx: Context, inbound: Inbound) -> Reply:
         def do(c: Complaint) -> str:
             reason = (ctx.slots.get("reason") or ctx.slots.get("note") or "").strip()
@@ -151,7 +181,7 @@ def register(d: Dispatcher) -> None:
             return TEXTS["rejected"].format(ticket=c.ticket)
         return _act(ctx, "驳回", do)
 
-    @d.intent("complaint.merge", staff=True)
+    @d.intent("complaint.merge", staff=True, describe=DESCRIBE["complaint.merge"])
     def merge_intent(ctx: Context, inbound: Inbound) -> Reply:
         tickets = [t.upper() for t in TICKET.findall(inbound.text or "")]
         if len(tickets) < 2:
@@ -168,7 +198,7 @@ def register(d: Dispatcher) -> None:
             return Reply(f"{child.ticket}：{exc}")
         return Reply(TEXTS["merged"].format(child=child.ticket, parent=parent.ticket))
 
-    @d.intent("complaint.cluster_meeting", staff=True)
+    @d.intent("complaint.cluster_meeting", staff=True, describe=DESCRIBE["complaint.cluster_meeting"])
     def cluster_to_meeting(ctx: Context, inbound: Inbound) -> Reply:
         """转恳谈会 <热点编号> <时间> <地点>: a hot issue becomes an invitation meeting."""
         slots = ctx.slots
@@ -192,7 +222,7 @@ def register(d: Dispatcher) -> None:
             cluster=number, meeting=meeting.id, when=local(ctx, starts_at),  # type: ignore[attr-defined]
             place=place, n=invited))
 
-    @d.intent("complaint.todo", staff=True)
+    @d.intent("complaint.todo", staff=True, describe=DESCRIBE["complaint.todo"])
     def todo(ctx: Context, inbound: Inbound) -> Reply:
         st = staff_of(ctx)
         q = select(Complaint).where(Complaint.state.in_(OPEN_STATES))

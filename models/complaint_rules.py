@@ -6,6 +6,7 @@ a Chinese message, records a timeline event, and hands the resident's notice to 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.community import Household
+from models.community import Household, Place
 from models.people import Staff
 from models.complaints import (
     ACCEPTED,
@@ -183,14 +184,60 @@ def file_complaint(session: Session, household: Household, openid: str, text: st
     return c
 
 
+# What a message is made of when it names no problem: a filing verb (我要投诉, 有个事情要反映),
+# a greeting (在吗), filler. Only used to judge a text, never to change what is stored.
+_NO_SUBSTANCE = re.compile("|".join(sorted((
+    "我要", "我想", "想要", "需要", "要", "想", "有个", "有件", "有一个", "有一件", "一个", "一件", "个", "件",
+    "事情", "事儿", "事", "问题", "情况", "反映", "反应", "投诉", "举报", "报修", "建议", "意见", "诉求",
+    "提个", "提", "说说", "说一下", "一下", "说", "找你们", "你们", "我们", "我", "帮忙", "麻烦", "请问", "请",
+    "在吗", "在不在", "有人吗", "你好", "您好", "喂", "哈喽", "早上好", "上午好", "中午好", "下午好", "晚上好",
+    "谢谢", "好的", "嗯", "哦", "啊", "呀", "吧", "呢", "了", "的", "吗",
+), key=len, reverse=True)))
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+SUPPLEMENT_PREFIX = "居民补充："     # how a follow-up reads on the timeline
+
+
+def lacks_substance(text: str) -> bool:
+    """True when a text says no problem at all: fewer than two Chinese characters once
+    filing verbs, greetings and filler are set aside (so "7", "？", "👍", "在吗",
+    "有个事情要反映" and "我要提个建议" are not a request's text)."""
+    return len(_CJK.findall(_NO_SUBSTANCE.sub("", text or ""))) < 2
+
+
+def add_supplement(session: Session, complaint: Complaint, actor: Actor, text: str,
+                   now: datetime) -> ComplaintEvent:
+    """The resident's follow-up words, kept on the timeline (the state does not change)."""
+    event = ComplaintEvent(complaint_id=complaint.id, at=now, actor_kind=actor.kind,
+                           actor_id=actor.id, from_state=complaint.state, to_state=complaint.state,
+                           note=SUPPLEMENT_PREFIX + text.strip()[:500])
+    session.add(event)
+    session.flush()
+    return event
+
+
+def household_label(session: Session, complaint: Complaint) -> str:
+    """Where a request is, down to unit and room (黄巷新村5号楼1单元101室), so staff find the flat."""
+    h = session.get(Household, complaint.household_id)
+    if h is not None and h.label:
+        return h.label
+    p = session.get(Place, complaint.building_id)
+    return p.label if p else ""
+
+
 def find_duplicate(session: Session, household: Household, category: str,
-                   now: datetime) -> Complaint | None:
-    """An open request of the same category in the same building, filed recently."""
-    return session.scalars(select(Complaint).where(
+                   now: datetime, others_only: bool = False) -> Complaint | None:
+    """An open request of the same category in the same building, filed recently; never for
+    the category 其他, which says nothing about the problem being the same. `others_only`:
+    the resident said this is another problem, so none of their household's own."""
+    if category not in CATEGORIES or category == "other":
+        return None
+    q = select(Complaint).where(
         Complaint.building_id == household.building_id, Complaint.category == category,
         Complaint.state.in_(OPEN_STATES),
         Complaint.created_at >= now - timedelta(days=DUPLICATE_DAYS))
-        .order_by(Complaint.id.desc())).first()
+    if others_only:
+        q = q.where(Complaint.household_id != household.id)
+    return session.scalars(q.order_by(Complaint.id.desc())).first()
 
 
 def merge(session: Session, child: Complaint, parent: Complaint, actor: Actor, now: datetime,

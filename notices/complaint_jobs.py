@@ -16,6 +16,7 @@ from models.complaint_rules import (
     JOB_TEXTS,
     SYSTEM,
     committee_heads,
+    household_label,
     responsible_staff,
     transition,
 )
@@ -64,7 +65,7 @@ def sla(env: JobEnv, now: datetime) -> int:
             .with_for_update(skip_locked=True)).all()
         for c in late:
             text = JOB_TEXTS["staff_remind"].format(
-                ticket=c.ticket, category=c.category_label, place=_place(s, c.building_id),
+                ticket=c.ticket, category=c.category_label, place=household_label(s, c),
                 hours=rules.ACCEPT_HOURS, text=_short(c.text))
             for st in responsible_staff(s, c):
                 deliver.enqueue(s, st.openid or "", text, notice_key=f"ticket:{c.id}:remind",
@@ -78,7 +79,7 @@ def sla(env: JobEnv, now: datetime) -> int:
         for c in overdue:
             assignee = s.get(Staff, c.assignee_id) if c.assignee_id else None
             text = JOB_TEXTS["staff_escalate"].format(
-                ticket=c.ticket, category=c.category_label, place=_place(s, c.building_id),
+                ticket=c.ticket, category=c.category_label, place=household_label(s, c),
                 days=rules.RESOLVE_DAYS, state=c.state_label,
                 assignee=f"，经办：{assignee.name}" if assignee else "，还没有经办人",
                 text=_short(c.text))

@@ -105,7 +105,9 @@ def test_duplicate_offer_follow_instead_of_a_new_ticket(world: World) -> None:
     # "2" makes a new ticket after all; another building is never offered this one.
     world.talk("o-b").run([("楼道灯又坏了", "是否与"), ("2", "TS20261127-0002")])
     world.talk("o-c").run([("楼道灯坏了", ["TS20261127-0003", "!是否与"])])
-    world.talk("o-b").run([("楼道灯坏了好几天了", "是否与 TS20261127-0002"), ("1", "这是您自己反映过的")])
+    world.later(minutes=11)     # past the attach window: a new report, offered as her own
+    world.talk("o-b").run([("楼道灯坏了好几天了", ["您家之前反映过", "TS20261127-0002", "“楼道灯又坏了”"]),
+                           ("1", ["补充到 TS20261127-0002", "楼道灯坏了好几天了"])])
 
 
 def test_merge_moves_residents_to_the_kept_request(world: World) -> None:
