@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
     @click.option("--title", required=True)
     @click.option("--body", required=True)
     @click.option("--at", "at_text", help='publish later: "YYYY-MM-DD HH:MM" (community time)')
-    @click.option("--cron", help='recurring, e.g. "0 9 * * 1" (community time)')
+    @click.option("--cron", help='recurring, e.g. "0 9 * * 1" (community time; at most hourly)')
     @click.option("--urgent", is_flag=True, help="ignore quiet hours (22:00–07:00)")
     @click.option("--mass", is_flag=True,
                   help="also as a mass message (rare, community-wide; 4 a month per person)")

@@ -8,11 +8,16 @@ from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
 from handlers.common import community_name
+from models.community import Household
 
 TEXTS = {
     "welcome": "欢迎关注{community}！我是社区小助手，您可以在这里反映问题、参与楼道表决、报名会议、看社区通知。\n"
                "先绑定住址：回复“绑定 楼号单元室号 姓名 手机后四位”，\n例如：绑定 3号楼2单元301 张三 5678",
     "welcome_back": "欢迎回来！回复“帮助”看看能做什么。",
+    "welcome_back_bound": "欢迎回来！您已绑定：{label}，不用再绑定。\n"
+                          "直接说您的事就行，比如“楼道灯坏了”；回复“帮助”看看能做什么。",
+    "welcome_back_pending": "欢迎回来！您的绑定申请（{label}）还在审核，审核后会通知您。\n"
+                            "回复“我的信息”查看进度，回复“帮助”看看能做什么。",
     "help": "您好，我是{community}小助手。回复数字，或直接说您的事：",
     "help_bind": "绑定住址：绑定 3号楼2单元301 张三 5678",
     "greeting": "您好！我是{community}小助手，有什么可以帮您？",
@@ -39,6 +44,17 @@ NO = re.compile(r"^(2|二|不|不是|不对|不要|不用|否|算了|取消)[。
 
 def _t(ctx: Context, key: str) -> str:
     return TEXTS[key].format(community=community_name(ctx))
+
+
+def _welcome(ctx: Context) -> str:
+    """A new follower learns how to bind; one who comes back still bound is told where."""
+    r = ctx.resident
+    h = ctx.session.get(Household, r.household_id) if r.household_id is not None else None
+    if h is not None and r.status == "verified":
+        return TEXTS["welcome_back_bound"].format(label=h.label)
+    if h is not None and r.status == "pending":
+        return TEXTS["welcome_back_pending"].format(label=h.label)
+    return _t(ctx, "welcome")
 
 
 def register(d: Dispatcher) -> None:
@@ -94,7 +110,7 @@ def register(d: Dispatcher) -> None:
         ctx.resident.followed = True
         ctx.resident.followed_at = ctx.now
         ctx.resident.unfollowed_at = None
-        return Reply(_t(ctx, "welcome"))
+        return Reply(_welcome(ctx))
 
     @d.event("unsubscribe")
     def unsubscribe(ctx: Context, inbound: Inbound) -> Reply:

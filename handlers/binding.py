@@ -10,6 +10,7 @@ from bot import accounts
 from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
+from bot.nlu.slots import clean_name
 from bot.reply import Reply
 from handlers.common import staff_of
 from models import authz
@@ -17,12 +18,14 @@ from models.address import Address, AddressError, find_address, parse_address
 from models.community import Community, Household, households_matching
 from models.people import (
     REQUEST_PENDING,
+    BindAttempt,
     BindingRequest,
     count_pending,
     decide,
     pending_requests,
     rate_limited,
     roster_entry_of,
+    roster_match,
     roster_of,
     try_bind,
     unbind,
@@ -121,7 +124,7 @@ def _gather(ctx: Context, text: str, asking: str | None) -> dict[str, Any]:
                 got["address"] = parse_address(text).as_dict()
             except AddressError as exc:
                 got["address_error"] = exc.message
-    name = slots.get("name") or find_name(text, bare=asking == "name")
+    name = clean_name(slots.get("name") or find_name(text, bare=asking == "name"))
     if name:
         got["name"] = name
     last4 = slots.get("phone_last4") or find_last4(text, bare=asking in ("phone", "name"))
@@ -153,12 +156,14 @@ def _proceed(ctx: Context, data: dict[str, Any]) -> Reply:
     household = _chosen(ctx, data)
     if household is None:
         options = households_matching(ctx.session, address, accounts.binding_community(ctx))
-        if len(options) > 1:   # the same building, unit and room in several 居民点 or communities
-            return _ask_which(ctx, data, address, options)
         if not options:
             ctx.dialog.clear()
             return Reply(_t("unknown_household", label=address.label))
-        household = options[0]
+        # The same building, unit and room in several 居民点 or communities: the roster's
+        # name and phone may settle which; otherwise ask.
+        household = options[0] if len(options) == 1 else _settled_by_roster(ctx, data, options)
+        if household is None:
+            return _ask_which(ctx, data, address, options)
     if not data.get("name"):
         return _ask(ctx, data, "name")
     if not data.get("phone_last4"):
@@ -173,6 +178,23 @@ def _proceed(ctx: Context, data: dict[str, Any]) -> Reply:
         ctx.push(st.openid or "", _t("push_staff_new", label=household.label, name=data["name"]),
                  notice_key=f"binding:{request.id}:new", kind="binding")
     return Reply(_t("pending", label=household.label, name=data["name"]))
+
+
+def _settled_by_roster(ctx: Context, data: dict[str, Any], options: list[Household]) -> Household | None:
+    """Of several households with this address, the one whose roster has this name and phone.
+
+    A probe of every candidate that matches none counts as a failed attempt on each, so the
+    shared address is no way round the limit on guessing names and phone digits."""
+    name, last4 = data.get("name"), data.get("phone_last4")
+    if not (name and last4):
+        return None
+    if any(rate_limited(ctx.session, ctx.openid, h.id, ctx.now) for h in options):
+        return None   # asked which one; the pick then meets the limit as usual
+    matched = [h for h in options if roster_match(ctx.session, h.id, name, last4)]
+    if not matched:
+        ctx.session.add_all(BindAttempt(openid=ctx.openid, household_id=h.id, ok=False, created_at=ctx.now)
+                            for h in options)
+    return matched[0] if len(matched) == 1 else None
 
 
 def _chosen(ctx: Context, data: dict[str, Any]) -> Household | None:

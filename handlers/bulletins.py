@@ -14,8 +14,8 @@ from bot.reply import Reply
 from handlers.common import (household_of, local, resident_community, staff_community,
                              staff_community_scope, staff_of)
 from models import delivery as inbox
-from models.address import AddressError, parse_address
-from models.bulletins import TOPICS, notice_keys, set_subscription, topics_of, visible_to
+from models.address import CN_DIGITS, AddressError, parse_address, to_int
+from models.bulletins import TOPICS, Bulletin, notice_keys, set_subscription, topics_of, visible_to
 from models.community import Scope, find_scope
 from models.delivery import FAILED, SENT, Delivery
 from notices import bulletin_jobs
@@ -25,7 +25,11 @@ TEXTS = {
     "list_unread": "您有 {n} 条未读通知：",
     "list_recent": "最近的通知：",
     "list_empty": "最近没有新通知。\n回复“我的订阅”看看您收哪些话题的通知。",
-    "list_footer": "回复“退订 话题”不再接收某类通知，回复“我的订阅”查看。",
+    "list_footer": "回复数字看全文，例如：1\n回复“退订 话题”不再推送某类通知，回复“我的订阅”查看。",
+    "detail": "【{topic}】{title}\n{when}\n{body}",
+    "detail_footer": "回复其他数字看另一条，回复“通知”重新看列表。",
+    "detail_which": "请回复通知前面的数字，例如：1\n回复“通知”重新看列表。",
+    "detail_gone": "这条通知已经找不到了。回复“通知”重新看列表。",
     "pick_topic": "请回复话题的数字：\n{topics}\n{all}",
     "pick_all_sub": "回复 0 订阅全部",
     "pick_all_unsub": "回复 0 退订全部",
@@ -47,6 +51,14 @@ TEXTS = {
     "confirm_again": "请回复 1 确认发布，2 取消，3 紧急发布。",
 }
 NUMBERED = "\n".join(f"{i}. {t}" for i, t in enumerate(TOPICS, 1))
+ALL_COMMUNITY = ("1", "全社区", "全部", "社区", "所有人", "所有居民", "全体居民", "全小区", "整个小区",
+                 "整个社区", "全体", "大家", "所有")
+# After the list: 1 / 第一条 / 第1个 / 看第2条 / 1详情 pick a notice; 详情 / 全文 alone asks which.
+_ITEM = re.compile(rf"^(?:看|查看|打开)?第?\s*(?P<n>[0-9]{{1,2}}|[{CN_DIGITS}]{{1,3}})\s*(?:条|个|项|号)?"
+                   r"\s*(?:的)?(?:详情|全文|内容|通知)?[。.!！]*$")
+_DETAIL_WORDS = re.compile(r"^(?:看|查看)?(?:详情|全文|详细|看全文|内容|看看)[。.!！]*$")
+# 发布通知 停水停电 明天停水: the topic named first is not part of the title.
+_TOPIC_LEAD = re.compile(rf"^(?:{'|'.join(TOPICS)})(?:[\s:：,，、]+|$)")
 YES, NO, URGENT = re.compile(r"^(1|确认|确定|发布|确认发布)$"), re.compile(r"^(2|取消|不发)$"), "3"
 
 
@@ -58,7 +70,26 @@ def _pick(text: str) -> list[str] | None:
     if text.isdigit() and 1 <= int(text) <= len(TOPICS):
         return [TOPICS[int(text) - 1]]
     named = [t for t in TOPICS if t in text]
-    return named or None
+    if named:
+        return named
+    # Part of one topic's name (停水, 安全, 公约) is enough when it fits no other.
+    partial = [t for t in TOPICS if len(text) >= 2 and text in t]
+    return partial if len(partial) == 1 else None
+
+
+def _short(body: str) -> str:
+    """A body in the list: the first 60 characters; the number after the list shows it all."""
+    return body if len(body) <= 60 else body[:60] + "…"
+
+
+def _item_number(text: str) -> int | None:
+    match = _ITEM.match(text.strip())
+    if match is None:
+        return None
+    try:
+        return to_int(match["n"])
+    except ValueError:
+        return None
 
 
 def register(d: Dispatcher) -> None:
@@ -77,29 +108,62 @@ def register(d: Dispatcher) -> None:
         topic = ctx.slots.get("topic")
         unread = [x for x in inbox.unread(s, openid, limit=10)
                   if not topic or f"【{topic}】" in x.body.get("text", "")]
-        bulletins = [b for b in visible_to(s, h, community, openid)
-                     if not topic or b.topic == topic]
+        bulletins = [b for b in visible_to(s, h, community) if not topic or b.topic == topic]
         unread_keys = {x.notice_key for x in unread}
         recent = [b for b in bulletins if b.notice_key not in unread_keys][:max(0, 6 - len(unread))]
         if not unread and not recent:
             return Reply(TEXTS["list_empty"])
-        lines, i = [], 0
+        lines, items = [], []
         if unread:
             lines.append(TEXTS["list_unread"].format(n=len(unread)))
             for x in unread:
-                i += 1
-                lines.append(f"{i}. {x.body.get('text', '').split('（回复')[0].strip()}"
-                             f"\n   {local(ctx, x.created_at)}")
+                items.append(f"delivery:{x.id}")
+                text = x.body.get("text", "").split("（回复")[0].strip()
+                head, _, rest = text.partition("\n")
+                rest = f"\n   {_short(rest.strip())}" if rest.strip() else ""
+                lines.append(f"{len(items)}. {head}{rest}\n   {local(ctx, x.created_at)}")
         if recent:
             lines.append(TEXTS["list_recent"])
             for b in recent:
-                i += 1
+                items.append(f"bulletin:{b.id}")
                 when = local(ctx, b.published_at or b.publish_at)
-                body = b.body if len(b.body) <= 60 else b.body[:60] + "…"
-                lines.append(f"{i}. 【{b.topic}】{b.title}（{when}）\n   {body}")
+                lines.append(f"{len(items)}. 【{b.topic}】{b.title}（{when}）\n   {_short(b.body)}")
         inbox.mark_read(s, openid, notice_keys=[b.notice_key for b in recent],
                         ids=[x.id for x in unread])
+        ctx.dialog.set("bulletin.list", items=items)   # a number now opens that notice in full
         return Reply("\n".join(lines + [TEXTS["list_footer"]]))
+
+    @d.state("bulletin.list")
+    def list_pick(ctx: Context, inbound: Inbound) -> Reply | None:
+        items: list[str] = ctx.dialog.data.get("items", [])
+        text = (inbound.text or "").strip()
+        n = _item_number(text)
+        if n is None and _DETAIL_WORDS.match(text):
+            if len(items) != 1:
+                return Reply(TEXTS["detail_which"])
+            n = 1
+        if n is None:
+            return None   # something else: the list is left behind
+        if not 1 <= n <= len(items):
+            return Reply(TEXTS["detail_which"])
+        ctx.extra["bulletin_list"] = True
+        return Reply(_detail(ctx, items[n - 1]) + "\n\n" + TEXTS["detail_footer"])
+
+    def _detail(ctx: Context, item: str) -> str:
+        kind, _, ident = item.partition(":")
+        if kind == "delivery":
+            x = ctx.session.get(Delivery, int(ident))
+            if x is None or x.openid != ctx.openid:
+                return TEXTS["detail_gone"]
+            key_kind, _, key_id = x.notice_key.partition(":")
+            if key_kind != "bulletin" or not key_id.isdigit():
+                return f"{x.body.get('text', '').strip()}\n{local(ctx, x.created_at)}"
+            ident = key_id
+        b = ctx.session.get(Bulletin, int(ident))
+        if b is None:
+            return TEXTS["detail_gone"]
+        return TEXTS["detail"].format(topic=b.topic, title=b.title, body=b.body,
+                                      when=local(ctx, b.published_at or b.publish_at))
 
     def _choose(ctx: Context, on: bool) -> Reply:
         topics = _pick(str(ctx.slots.get("topic") or ""))
@@ -143,7 +207,7 @@ def register(d: Dispatcher) -> None:
     @d.intent("bulletin.publish", staff=True)
     def publish(ctx: Context, inbound: Inbound) -> Reply:
         topic = ctx.slots.get("topic")
-        title = str(ctx.slots.get("content") or "").strip()
+        title = _TOPIC_LEAD.sub("", str(ctx.slots.get("content") or "").strip()).strip()
         if topic in TOPICS and title and ctx.understanding and ctx.understanding.canonical \
                 and len(title) <= 120:   # 发布通知 明天停水: the rest is the title
             ctx.dialog.set("bulletin.new.body", topic=topic, title=title)
@@ -178,7 +242,7 @@ def register(d: Dispatcher) -> None:
     @d.state("bulletin.new.scope")
     def new_scope(ctx: Context, inbound: Inbound) -> Reply | None:
         text = (inbound.text or "").strip()
-        if text in ("1", "全社区", "全部", "社区"):
+        if text.rstrip("。.!！") in ALL_COMMUNITY:
             scope = staff_community_scope(ctx)   # the whole of their own community
             if scope is None:
                 ctx.dialog.clear()

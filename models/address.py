@@ -32,16 +32,19 @@ _UNIT_MARK = r"(?:单元|楼道|门洞|门|道)"
 _ROOM_MARK = r"(?:室|号|户)"
 
 
+_DASH = r"\s*[-—–_~/]\s*"
+
+
 def _marked(point: str | None) -> str:
+    # The unit is marked (2单元) or followed by a dash and a room of two or more digits:
+    # 3栋2-301, 3号楼2-301, 3#2-301 are building 3, unit 2, room 301.
     return (
         (rf"(?P<point>{point})?" if point else "")
         + rf"(?P<b>{NUM})\s*(?P<bm>{_BUILDING_MARK})"
-        rf"(?:\s*(?P<u>{NUM})\s*{_UNIT_MARK})?"
+        rf"(?:\s*(?P<u>{NUM})\s*(?:{_UNIT_MARK}|(?P<ud>{_DASH})(?=[A-Za-z]?[0-9]{{2}})))?"
         rf"(?:\s*(?P<r>{_ROOM_NUM})\s*{_ROOM_MARK}?)?"
     )
 
-
-_DASH = r"\s*[-—–_~/]\s*"
 _FULL_MARKED = re.compile(rf"^\s*{_marked(_POINT_FREE)}\s*$")
 _FULL_DASHED = re.compile(
     rf"^\s*(?P<point>{_POINT_FREE})?(?P<b>[0-9]{{1,3}}){_DASH}(?P<u>[0-9]{{1,2}})"
@@ -251,8 +254,9 @@ def find_address(text: str) -> tuple[Address, int, int] | None:
     for pattern in (_FIND_MARKED, _FIND_DASHED):
         for match in pattern.finditer(source):
             mark = match.groupdict().get("bm")
-            # A bare 号 or 楼 after a number is a date, an id or a floor unless a unit follows.
-            if mark in ("号", "楼") and not match.group("u"):
+            # A bare 号 or 楼 after a number is a date, an id or a floor unless a marked unit
+            # follows (3号2-15 in a sentence is more likely a date range than an address).
+            if mark in ("号", "楼") and (not match.group("u") or match.group("ud")):
                 continue
             try:
                 address = _from_match(match)

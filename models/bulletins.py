@@ -74,6 +74,23 @@ def valid_cron(cron: str) -> bool:
     return croniter.is_valid(cron)
 
 
+CRON_EXAMPLE = "例如 0 9 * * 1 表示每周一 9 点"
+
+
+def cron_problem(cron: str) -> str | None:
+    """Why this repeat rule cannot be used (in Chinese, for staff), or None when it can.
+
+    Five fields only (minute hour day month weekday). The minute field must name one minute:
+    any list, range, step or * in it fires more than once an hour, which would flood
+    residents with the same notice."""
+    fields = cron.split()
+    if len(fields) != 5 or not croniter.is_valid(cron):
+        return f"“{cron}”看不懂。请按“分 时 日 月 星期”5 段写，{CRON_EXAMPLE}"
+    if not fields[0].isdigit():
+        return f"“{cron}”每小时不止发一次，太频繁了。最多每小时一次，{CRON_EXAMPLE}"
+    return None
+
+
 def opted_out(session: Session, topic: str) -> set[str]:
     return set(session.scalars(select(Subscription.openid).where(
         Subscription.topic == topic, Subscription.subscribed.is_(False))))
@@ -105,17 +122,15 @@ def notice_keys(session: Session, topics: list[str]) -> list[str]:
 
 
 def visible_to(session: Session, household: Household | None, community_id: int | None,
-               openid: str, limit: int = 20) -> list[Bulletin]:
-    """Recent published bulletins whose scope holds this household, topics not opted out."""
+               limit: int = 20) -> list[Bulletin]:
+    """Recent published bulletins whose scope holds this household, of every topic: an
+    opt-out stops pushes only, and a resident who asks for 通知 sees all of them."""
     if household is not None:
         keys = [f"{kind}:{ident}" for kind, ident in scope_of_household(household).items()]
     elif community_id is not None:
         keys = [f"community:{community_id}"]
     else:
         return []
-    off = [t for t, on in topics_of(session, openid).items() if not on]
     q = select(Bulletin).where(Bulletin.state == PUBLISHED, Bulletin.scope_key.in_(keys))
-    if off:
-        q = q.where(Bulletin.topic.not_in(off))
     return list(session.scalars(q.order_by(Bulletin.published_at.desc(), Bulletin.id.desc())
                                 .limit(limit)))

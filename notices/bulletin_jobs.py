@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.bulletins import PUBLISHED, SCHEDULED, TOPICS, Bulletin, next_run, opted_out, valid_cron
+from models.bulletins import PUBLISHED, SCHEDULED, TOPICS, Bulletin, cron_problem, next_run, opted_out
 from models.community import Scope
 from models.db import transaction
 from notices import deliver, fanout
@@ -24,7 +24,7 @@ KIND = "bulletin"   # the kind of notice: wechat.templates["bulletin"] is its te
 
 
 class BulletinError(ValueError):
-    """A bulletin that cannot be made as asked; the message names the field."""
+    """A bulletin that cannot be made as asked: "field: why", the why in Chinese for staff."""
 
 
 def create(session: Session, *, title: str, body: str, topic: str, scope: Scope, now: datetime,
@@ -32,13 +32,16 @@ def create(session: Session, *, title: str, body: str, topic: str, scope: Scope,
            mass: bool = False, created_by: str = "", tz: Any = deliver.DEFAULT_TZ) -> Bulletin:
     title, body = title.strip(), body.strip()
     if topic not in TOPICS:
-        raise BulletinError(f"topic: {topic!r} is not one of {' / '.join(TOPICS)}")
-    if not title or len(title) > 120:
-        raise BulletinError("title: write 1 to 120 characters")
+        raise BulletinError(f"topic: “{topic}”不是通知类别，请从 {' / '.join(TOPICS)} 中选一个")
+    if not title:
+        raise BulletinError("title: 请填写标题（120 字以内）")
+    if len(title) > 120:
+        raise BulletinError(f"title: 标题太长了（{len(title)} 字），请控制在 120 字以内")
     if not body:
-        raise BulletinError("body: must not be empty")
-    if cron and not valid_cron(cron):
-        raise BulletinError(f"cron: {cron!r} is not a cron expression like '0 9 * * 1'")
+        raise BulletinError("body: 请填写正文")
+    problem = cron_problem(cron) if cron else None
+    if problem:
+        raise BulletinError(f"cron: {problem}")
     start = publish_at or now
     first = next_run(cron, start - timedelta(seconds=1), tz) if cron else start
     b = Bulletin(title=title, body=body, topic=topic, scope_key=scope.key,

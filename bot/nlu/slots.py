@@ -76,8 +76,11 @@ _NAME_CUES = (
         r"(?:我叫|我的名字是|名字是|名字叫|姓名是?|姓名为|户主是?|(?:^|(?<=[\s,，0-9室号]))叫)[:： ]?"
         rf"(?P<name>[\u4e00-\u9fff·]{{2,4}}?){_NAME_END}"
     ),
-    re.compile(rf"我是[:： ]?(?P<name>[\u4e00-\u9fff·]{{2,4}}?){_NAME_END}"),
+    # 我是3栋2单元302的李强: the address is blanked out before this runs, leaving 我是   的李强.
+    re.compile(rf"我是[:：\s]*(?:的\s*)?(?P<name>[\u4e00-\u9fff·]{{2,4}}?){_NAME_END}"),
 )
+# Particles that glue a name to what came before (302的李强, 名字叫李强): never part of a name.
+_NAME_LEAD = re.compile(r"^(?:的|是|叫|名叫|我叫|我是|姓名|名字|本人|户主|业主|租户|[:：\s])+")
 _NOT_NAMES = frozenset({"居民", "业主", "租户", "住户", "户主", "楼道长", "网格员", "老人", "本人", "新来的"})
 # Common family names (single and double): a name offered without any binding words must
 # start with one before a bare 我叫… is taken for binding.
@@ -244,6 +247,16 @@ def looks_like_name(name: str) -> bool:
     if not 2 <= len(name) <= 4 or name in _NOT_NAMES:
         return False
     return name[:2] in _SURNAMES_2 or (name[0] in _SURNAMES_1 and len(name) <= 3)
+
+
+def clean_name(name: str | None) -> str | None:
+    """A name without the particles that led into it (的李强 → 李强); None if nothing is left."""
+    if not name:
+        return None
+    stripped = _NAME_LEAD.sub("", name.strip())
+    if len(stripped) < 2:   # 的王 / 是李: too little left to be a name; keep what was written
+        stripped = name.strip()
+    return stripped or None
 
 
 def find_name(text: str) -> str | None:

@@ -213,17 +213,22 @@ def test_an_address_in_two_communities_is_asked_about_with_numbered_choices(two:
     """Through the shared account, "3号楼2单元301" is a household in each community: the
     resident picks theirs by number instead of being told it does not exist."""
     side = two.side
-    asked = side.say("o-new", "绑定 3号楼2单元301 陈东 3333")
+    asked = side.say("o-new", "绑定 3号楼2单元301")
     assert "您家是哪一户" in asked
     assert "1. 黄巷新村3号楼2单元301" in asked and "2. 东湖花园3号楼2单元301" in asked
-    assert "绑定成功" in side.say("o-new", "2") and "东湖花园3号楼2单元301" in side.say("o-new", "我的信息")
+    assert "姓名" in side.say("o-new", "2")
+    assert "手机号的后四位" in side.say("o-new", "陈东")
+    assert "绑定成功" in side.say("o-new", "3333") and "东湖花园3号楼2单元301" in side.say("o-new", "我的信息")
+    # With the name and phone given, the roster settles which household: nothing to ask.
+    settled = side.say("o-new4", "绑定 3号楼2单元301 陈东 3333")
+    assert "绑定成功" in settled and "东湖花园3号楼2单元301" in settled and "哪一户" not in settled
     # A number out of range is not a pick; a full address answers the question too.
     assert "您家是哪一户" in side.say("o-new2", "绑定 3号楼2单元302")
     again = side.say("o-new2", "7")
     assert "没看懂" in again and "1. 黄巷新村3号楼2单元302" in again
     side.say("o-new2", "取消")
-    assert "您家是哪一户" in side.say("o-new3", "绑定 3号楼2单元302 李强 2222")
-    assert "绑定成功" in side.say("o-new3", "黄巷新村3号楼2单元302")
+    assert "您家是哪一户" in side.say("o-new3", "绑定 3号楼2单元302 李强 0000")   # matches no roster
+    assert "待审核" in side.say("o-new3", "黄巷新村3号楼2单元302")
     with two.factory() as s:
         hid = s.scalar(select(Household.id).where(Household.label.like("黄巷新村3号楼2单元302%")))
         assert s.scalar(select(Resident.household_id).where(Resident.openid == "o-new3")) == hid

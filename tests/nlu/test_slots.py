@@ -9,8 +9,9 @@ import pytest
 from bot.nlu import NLU
 from bot.nlu.evaluate import CORPUS_NOW
 from bot.nlu.normalise import flatten, normalise, standardise
-from bot.nlu.slots import find_score, find_tickets
+from bot.nlu.slots import clean_name, find_score, find_tickets
 from bot.nlu.timeparse import find_when
+from models.address import find_address, parse_address
 
 # Friday 2026-11-27 10:00 in Shanghai, given in UTC as the webhook does.
 NOW_UTC = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
@@ -298,3 +299,53 @@ def test_dialect_is_mapped_for_matching_keeping_the_length() -> None:
     text = "阿拉屋里勿同意 侬晓得伐"
     assert standardise(text) == "我们家里不同意 你知道吗"
     assert len(standardise(text)) == len(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("的李强", "李强"),       # 302的李强: the particle tying the name to the address
+        ("是王芳", "王芳"),       # 我是王芳 read from the middle
+        ("叫张伟", "张伟"),
+        ("名叫欧阳娜娜", "欧阳娜娜"),
+        ("李强", "李强"),         # nothing to strip
+        ("的王", "的王"),         # one character left is no name: keep what was written
+        ("", None),
+    ],
+)
+def test_clean_name_strips_leading_particles(raw: str, name: str | None) -> None:
+    assert clean_name(raw) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("我是3栋2单元302的李强，手机尾号2222", "李强"),
+        ("我是3栋2单元302的李强 2222", "李强"),
+        ("我住三号楼二单元301，叫张伟，手机尾号5678", "张伟"),
+        ("我是李强 3栋2单元302 尾号2222", "李强"),
+    ],
+)
+def test_the_name_after_an_address_and_a_particle_is_read(nlu: NLU, text: str, name: str) -> None:
+    u = nlu.understand(text)
+    assert u.intent == "bind" and u.slots.get("name") == name
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("3栋2-301", "3号楼2单元301室"),
+        ("3号楼2-301", "3号楼2单元301室"),
+        ("3#2-301", "3号楼2单元301室"),
+        ("3幢2-301", "3号楼2单元301室"),
+        ("黄巷新村3栋2—301室", "黄巷新村3号楼2单元301室"),
+        ("3-2-301", "3号楼2单元301室"),        # the all-dash form, as before
+    ],
+)
+def test_building_mark_then_unit_dash_room(text: str, label: str) -> None:
+    assert parse_address(text).label == label
+
+
+@pytest.mark.parametrize("text", ["3号2-3点停水", "12月3号2-15号有活动"])
+def test_a_date_with_a_dash_in_a_sentence_is_no_address(text: str) -> None:
+    assert find_address(text) is None   # 号 without a marked unit reads as a date here
