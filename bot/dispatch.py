@@ -57,6 +57,8 @@ class Dispatcher:
         self.nlu = nlu
         self.intents: dict[str, IntentSpec] = {}
         self.states: dict[str, StateHandler] = {}
+        self.quiet_states: set[str] = set()
+        self.fallbacks: list[StateHandler] = []
         self.events: dict[str, Handler] = {}
         self.media: dict[str, Handler] = {}
         self.menu: list[MenuItem] = []
@@ -72,9 +74,14 @@ class Dispatcher:
             return fn
         return register
 
-    def state(self, name: str) -> Callable[[StateHandler], StateHandler]:
+    def state(self, name: str, *, quiet: bool = False) -> Callable[[StateHandler], StateHandler]:
+        """`quiet`: a state that only keeps a list or a just-finished step open for follow-ups
+        (the menu, a filed request): when it expires nothing was left half done, so the
+        resident is not told that "the last step timed out"."""
         def register(fn: StateHandler) -> StateHandler:
             self.states[name] = fn
+            if quiet:
+                self.quiet_states.add(name)
             return fn
         return register
 
@@ -89,6 +96,11 @@ class Dispatcher:
             self.media[msg_type] = fn
             return fn
         return register
+
+    def fallback(self, fn: StateHandler) -> StateHandler:
+        """Asked, in order, before the "didn't understand" menu; the first reply wins."""
+        self.fallbacks.append(fn)
+        return fn
 
     def menu_item(self, order: int, label: str, intent: str) -> None:
         self.menu.append(MenuItem(order, label, intent))
@@ -127,7 +139,7 @@ class Dispatcher:
         understanding = early[1] if early and early[0] == text else self.nlu.understand(text, ctx.now)
         ctx.understanding = understanding
         prefix = ""
-        if ctx.dialog.timed_out:
+        if ctx.dialog.timed_out and ctx.dialog.timed_out not in self.quiet_states:
             prefix = self.texts["dialog_timed_out"] + "\n"
         if understanding.intent in ALWAYS and understanding.canonical:
             return self._with_prefix(prefix, self.run_intent(ctx, understanding.intent))
@@ -180,6 +192,10 @@ class Dispatcher:
         return Reply(self.texts["confirm"].format(what=what))
 
     def unknown(self, ctx: Context) -> Reply:
+        for fallback in self.fallbacks:
+            reply = fallback(ctx, ctx.inbound)
+            if reply is not None:
+                return reply
         ctx.dialog.set("menu")
         return Reply(self.texts["unknown"] + "\n" + self.menu_text())
 

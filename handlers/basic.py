@@ -7,7 +7,7 @@ from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
-from handlers.common import community_name
+from handlers.common import community_name, staff_of
 from models.community import Household
 
 TEXTS = {
@@ -22,6 +22,8 @@ TEXTS = {
     "help_bind": "绑定住址：绑定 3号楼2单元301 张三 5678",
     "greeting": "您好！我是{community}小助手，有什么可以帮您？",
     "thanks": "不客气！还有事随时说，回复“帮助”看看能做什么。",
+    "goodbye": "再见！有事随时来找我。",
+    "staff_help": "工作人员可以发：\n{commands}",
     "acknowledged": "好的。还有事随时说，回复“帮助”看看能做什么。",
     "cancel": "好的，已取消。还有别的事吗？回复“帮助”看看能做什么。",
     "cancel_nothing": "现在没有进行中的操作。回复“帮助”看看能做什么。",
@@ -38,6 +40,26 @@ TEXTS = {
 YES = re.compile(r"^(1|一|确认|确定|是|是的|对|对的|好|好的|可以|行|嗯|没错|同意办理)[。.!！]*$")
 # A thank-you or an "OK" closes a conversation: a short answer, not the whole menu again.
 THANKS = re.compile(r"谢|辛苦")
+GOODBYE = re.compile(r"再见|拜拜|回头见|晚安")
+# 好的 / 嗯 / 没事了 with nothing open: the conversation is over, not misunderstood.
+BARE_OK = re.compile(r"^(?:好|好的|好吧|好嘞|嗯|嗯嗯|哦|噢|行|行的|可以|ok|okay|没事了?|没事儿|没有了|没了|"
+                     r"我?知道了|明白了|晓得了)[了啦呀哈吧的。.!！~～\s]*$", re.IGNORECASE)
+# What staff can type, by intent: 帮助 lists those the staff member's role allows.
+STAFF_COMMANDS = (
+    ("complaint.todo", "待办：待处理的诉求"),
+    ("complaint.accept", "受理 编号"),
+    ("complaint.assign", "转办 编号 姓名"),
+    ("complaint.resolve", "办结 编号 说明"),
+    ("complaint.reject", "驳回 编号 原因"),
+    ("complaint.merge", "合并 编号 编号"),
+    ("complaint.cluster_meeting", "转恳谈会 热点编号 时间 地点"),
+    ("binding.review", "审核：绑定申请"),
+    ("bulletin.publish", "发布通知"),
+    ("vote.create", "发起表决"),
+    ("vote.open", "确认表决 编号"),
+    ("meeting.create", "创建会议"),
+    ("stats", "统计"),
+)
 ACKNOWLEDGED = re.compile(r"知道了|明白了|晓得了|收到|懂了")
 NO = re.compile(r"^(2|二|不|不是|不对|不要|不用|否|算了|取消)[。.!！]*$")
 
@@ -63,18 +85,31 @@ def register(d: Dispatcher) -> None:
     @d.intent("help")
     def help_(ctx: Context, inbound: Inbound) -> Reply:
         ctx.dialog.set("menu")
-        return Reply(_t(ctx, "help") + "\n" + d.menu_text() + "\n" + TEXTS["help_bind"])
+        text = _t(ctx, "help") + "\n" + d.menu_text()
+        if staff_of(ctx) is not None:
+            commands = [f"· {words}" for intent, words in STAFF_COMMANDS
+                        if intent in d.intents and d.authorize(ctx, intent)]
+            return Reply(text + "\n" + TEXTS["staff_help"].format(commands="\n".join(commands)))
+        return Reply(text + "\n" + TEXTS["help_bind"])
 
     @d.intent("greeting")
     def greeting(ctx: Context, inbound: Inbound) -> Reply:
         text = inbound.text or ""
-        for words, key in ((THANKS, "thanks"), (ACKNOWLEDGED, "acknowledged")):
+        for words, key in ((THANKS, "thanks"), (GOODBYE, "goodbye"), (ACKNOWLEDGED, "acknowledged")):
             if words.search(text):
                 if ctx.dialog.state == "menu":
                     ctx.dialog.clear()  # no menu on screen any more: a later "1" picks nothing
                 return Reply(TEXTS[key])
         ctx.dialog.set("menu")
         return Reply(_t(ctx, "greeting") + "\n" + d.menu_text())
+
+    @d.fallback
+    def bare_ok(ctx: Context, inbound: Inbound) -> Reply | None:
+        """好的 / 没事了 with no question open: a short answer, not "didn't understand"."""
+        if ctx.dialog.state in (None, "menu") and BARE_OK.match((inbound.text or "").strip()):
+            ctx.dialog.clear()
+            return Reply(TEXTS["acknowledged"])
+        return None
 
     @d.intent("cancel")
     def cancel(ctx: Context, inbound: Inbound) -> Reply:
@@ -84,7 +119,7 @@ def register(d: Dispatcher) -> None:
         ctx.dialog.clear()
         return Reply(TEXTS["cancel"])
 
-    @d.state("menu")
+    @d.state("menu", quiet=True)
     def menu_choice(ctx: Context, inbound: Inbound) -> Reply | None:
         text = (inbound.text or "").strip()
         items = d.available_menu()

@@ -306,7 +306,7 @@ def register(d: Dispatcher) -> None:
         ctx.dialog.set("binding.review", ids=[r.id for r in requests])
         return Reply("\n".join(lines))
 
-    @d.state("binding.review")
+    @d.state("binding.review", quiet=True)
     def review_decide(ctx: Context, inbound: Inbound) -> Reply | None:
         match = _DECISION.match(inbound.text or "")
         if match is None:

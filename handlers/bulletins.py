@@ -133,7 +133,7 @@ def register(d: Dispatcher) -> None:
         ctx.dialog.set("bulletin.list", items=items)   # a number now opens that notice in full
         return Reply("\n".join(lines + [TEXTS["list_footer"]]))
 
-    @d.state("bulletin.list")
+    @d.state("bulletin.list", quiet=True)
     def list_pick(ctx: Context, inbound: Inbound) -> Reply | None:
         items: list[str] = ctx.dialog.data.get("items", [])
         text = (inbound.text or "").strip()

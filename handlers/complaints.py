@@ -229,7 +229,7 @@ def register(d: Dispatcher) -> None:
             return _file(ctx, h, draft)
         return None
 
-    @d.state("complaint.filed")
+    @d.state("complaint.filed", quiet=True)
     def filed(ctx: Context, inbound: Inbound) -> Reply | None:
         text = (inbound.text or "").strip()
         ticket = ctx.dialog.data.get("ticket", "")

@@ -158,3 +158,29 @@ def test_staff_free_text_is_confirmed_in_words_never_by_intent_name(talk: Transc
 def test_cancelling_in_free_text_inside_a_dialog_says_it_was_cancelled(talk: Transcript) -> None:
     talk.run([("绑定", "住址"), ("算了不弄了", ["已取消", "!没有进行中的操作"]),
               ("3号楼2单元301", "!姓名")])  # the binding dialog is gone
+
+
+@pytest.mark.parametrize("ok", ["好的", "嗯", "没事了", "OK了", "我知道了"])
+def test_an_ok_with_nothing_open_ends_the_conversation_politely(talk: Transcript, ok: str) -> None:
+    talk.run([(ok, ["还有事随时说", "!没太明白"])])
+
+
+def test_goodbye_gets_a_goodbye_not_the_menu(talk: Transcript) -> None:
+    talk.run([("拜拜", ["再见", "!1."]), ("再见啦", "再见")])
+
+
+def test_an_ok_inside_a_dialog_is_still_the_dialogs_answer(app: Any, wechat: WeChatSide) -> None:
+    done = register_irreversible(app)
+    Transcript(wechat, "o-ok").run([("周三的会我去不了了", "回复 1 确认"), ("好的", "已取消报名")])
+    assert done == ["o-ok"]
+
+
+def test_staff_help_lists_the_commands_their_role_allows(talk: Transcript, app: Any, wechat: WeChatSide) -> None:
+    from models.db import transaction
+    from tests import factories
+    with transaction(app.extensions["linli"].factory) as s:
+        factories.staff(s, "o-grid", role="网格员")
+        factories.staff(s, "o-head", role="居委会", name="王主任")
+    Transcript(wechat, "o-grid").run([("帮助", ["工作人员可以发", "受理 编号", "办结 编号 说明", "!创建会议"])])
+    Transcript(wechat, "o-head").run([("帮助", ["工作人员可以发", "创建会议", "统计"])])
+    talk.run([("帮助", ["1.", "!工作人员可以发"])])
