@@ -13,8 +13,8 @@ from models.address import CN_DIGITS, to_int
 from .classify import classify
 from .evidence import Evidence, gather
 from .grammar import match_command
-from .normalise import flatten, normalise, standardise
-from .slots import find_assignee, find_name, find_phone_last4, find_tickets
+from .normalise import chinese_punctuation, flatten, normalise, standardise
+from .slots import clean_name, find_assignee, find_name, find_phone_last4, find_tickets
 from .timeparse import When, find_when
 from .understanding import UNKNOWN, Understanding
 
@@ -41,7 +41,7 @@ def _loose_name(text: str) -> str | None:
     text = _BIND_WORDS.sub(" ", text)
     for chunk in text.split():
         if 2 <= len(chunk) <= 4 and re.fullmatch(r"[\u4e00-\u9fff·]+", chunk):
-            return chunk
+            return clean_name(chunk)
     return None
 
 
@@ -69,7 +69,7 @@ def _fill(intent: str, evidence: Evidence, text: str) -> dict[str, Any]:
         content = _COMPLAINT_LEAD.sub("", text)
         if not _EMPTY_CONTENT.fullmatch(content):
             # 我要投诉 says nothing yet: no content, so the handler asks what happened.
-            slots["content"] = content
+            slots["content"] = chinese_punctuation(content)
             slots["category"] = evidence.category
         if evidence.address:
             slots["address"] = evidence.address[0].as_dict()

@@ -22,6 +22,7 @@ from .slots import (
     find_topic,
     infer_category,
 )
+from .normalise import chinese_punctuation
 from .grammar_staff import cluster_meeting
 from .timeparse import find_when
 
@@ -73,7 +74,7 @@ def _content(intent: str) -> Parser:
         category, weight = infer_category(rest)
         if weight == 0 and word == "报修":
             category = "repair"
-        slots: Slots = {"content": rest, "category": category}
+        slots: Slots = {"content": chinese_punctuation(rest), "category": category}
         found = find_address(rest)
         if found:
             slots["address"] = found[0].as_dict()

@@ -84,3 +84,14 @@ def flatten(text: str) -> str:
 def is_punct(token: str) -> bool:
     """True for tokens that are only punctuation or space."""
     return not token or _PUNCT.fullmatch(token) is not None
+
+
+_CJK = "\u4e00-\u9fff"
+_FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_HALF_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s*([,;:?!])\s*|\s*([,;:?!])\s*(?=[{_CJK}])")
+
+
+def chinese_punctuation(text: str) -> str:
+    """Full-width punctuation back where NFKC made it half-width beside Chinese (楼道灯坏了,
+    晚上很黑 → 楼道灯坏了，晚上很黑): text a resident wrote and staff read, as written."""
+    return _HALF_BETWEEN_CJK.sub(lambda m: _FULL_WIDTH[m[1] or m[2]], text)

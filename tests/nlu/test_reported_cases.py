@@ -311,3 +311,13 @@ def test_a_ticket_number_alone_asks_how_it_is_going(nlu: NLU, text: str) -> None
     # Reported: a number copied from a push got the "didn't understand" menu.
     result = nlu.understand(text, CORPUS_NOW)
     assert (result.intent, result.slots.get("ticket")) == ("complaint.status", "TS20261127-0005")
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [("楼道灯坏了，晚上很黑！", "楼道灯坏了，晚上很黑"), ("诉求 树枝快断了，怕砸到人", "树枝快断了，怕砸到人"),
+     ("电梯坏了?什么时候修", "电梯坏了？什么时候修"), ("诉求 3,4号楼之间的路灯坏了", "3,4号楼之间的路灯坏了")],
+)
+def test_a_request_keeps_its_chinese_punctuation(nlu: NLU, text: str, content: str) -> None:
+    # Reported: stored texts read "树枝快断了,怕砸到人" (NFKC makes "，" half-width).
+    assert nlu.understand(text, CORPUS_NOW).slots["content"] == content
