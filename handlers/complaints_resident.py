@@ -30,6 +30,9 @@ YES = re.compile(r"^(1|一|确认|确定|是|是的|对|好|好的|嗯)[。.!！
 NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了)[。.!！]*$")
 
 
+SCORE_ALONE = re.compile(r"^([1-5一二三四五])\s*(?:分|星|颗星)?[。.!！]*$")
+
+
 def _short(text: str, n: int = 24) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
@@ -162,6 +165,21 @@ def register(d: Dispatcher) -> None:
             if ask is not None:
                 return ask
         return rate(ctx, c, score, ctx.slots.get("comment"))
+
+    @d.fallback
+    def score_alone(ctx: Context, inbound: Inbound) -> Reply | None:
+        """A bare 5 (or 4分) answering the "please rate" push rates the request that waits
+        for it, after one confirmation: the number alone may have meant something else."""
+        m = SCORE_ALONE.match((inbound.text or "").strip())
+        h = household_of(ctx)
+        if m is None or h is None or ctx.dialog.state not in (None, "menu"):
+            return None
+        c = _latest_resolved(ctx, h.id)
+        if c is None:
+            return None
+        score = "一二三四五".index(m[1]) + 1 if m[1] in "一二三四五" else int(m[1])
+        ctx.dialog.set("complaint.confirm", intent="complaint.rate", ticket=c.ticket, score=score)
+        return Reply(TEXTS["confirm"].format(what=TEXTS["rate_describe"].format(ticket=c.ticket, score=score)))
 
     @d.state("complaint.confirm")
     def confirm(ctx: Context, inbound: Inbound) -> Reply | None:
