@@ -13,9 +13,9 @@ from typing import Any
 TEXTS = {
     # Pushes
     "opened": "【楼道表决】{title}（第{id}号）\n范围：{scope}\n{text}\n截止：{closes}{secret}\n"
-              "回复：投票 {id} {choices}",
+              "怎么投（回复其中一行）：\n{choices}",
     "reminder": "【表决提醒】“{title}”（第{id}号）将于{closes}截止，您家还没有投票。\n"
-                "回复：投票 {id} {choices}",
+                "怎么投（回复其中一行）：\n{choices}",
     "result": "【表决结果】{title}（第{id}号）：{outcome}\n{figures}{convention}\n回复“表决 {id}”查看详情。",
     "result_convention": "\n已成为本楼道的楼道公约，回复“公约”查看。",
     "secret_note": "\n（不记名表决：只统计结果，不公开各户的选择）",
@@ -85,9 +85,9 @@ TEXTS = {
 OUTCOME = {"passed": "通过", "failed": "未通过", "no_quorum": "参与户数不足，表决无效"}
 
 
-def numbered_choices(options: list[str]) -> str:
-    """"1 同意 / 2 反对 / 3 弃权"."""
-    return " / ".join(f"{i} {o}" for i, o in enumerate(options, 1))
+def numbered_choices(vote_id: int, options: list[str]) -> str:
+    """One typed command a line, the choice beside it: 回复“投票 3 1”：同意."""
+    return "\n".join(f"回复“投票 {vote_id} {i}”：{o}" for i, o in enumerate(options, 1))
 
 
 def numbered_lines(options: list[str]) -> str:

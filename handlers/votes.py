@@ -34,6 +34,7 @@ WHOLE = ("1", "全社区", "社区", "全部")
 # neighbour word, or 替/帮/代 followed by someone other than 我 / 自家.
 _ROOM = re.compile(r"(?<![\d第.:：/-])(\d{3,4})\s*(?:室|房)?(?![\d号年月日点时楼单元栋:：/-])")
 _NEIGHBOUR = re.compile(r"邻居|隔壁|对门|别人家|别家")
+_PICK_OPTION = re.compile(r"^(?:我|我家|我们家)?(?:选|投|要)(?:第)?([1-9一二三四五六七八九])(?:个|项|号|种)?[。.!！]*$")
 _PROXY = re.compile(r"[替帮代](?![忙表我咱自家投票])")
 
 
@@ -119,6 +120,21 @@ def register(d: Dispatcher) -> None:
         ctx.dialog.set("vote.pick", ids=[v.id for v in votes], choice=slots.get("choice"),
                        option=slots.get("option"), confirm=confirm)
         return Reply(TEXTS["which_vote"].format(items=items, example=votes[0].id))
+
+    @d.fallback
+    def option_alone(ctx: Context, inbound: Inbound) -> Reply | None:
+        """我选1 / 选第二个 after a ballot push: the one open vote of the household, confirmed."""
+        m = _PICK_OPTION.match((inbound.text or "").strip())
+        if m is None or ctx.dialog.state not in (None, "menu"):
+            return None
+        h = require_household(ctx)
+        if isinstance(h, Reply):
+            return None
+        votes = open_votes_for(ctx.session, h.id, ctx.now)
+        if len(votes) != 1:
+            return None
+        n = int(m[1]) if m[1].isdigit() else "一二三四五六七八九".index(m[1]) + 1
+        return _cast_or_ask(ctx, h, votes[0], {"option": n}, confirm=True)
 
     @d.state("vote.pick")
     def pick(ctx: Context, inbound: Inbound) -> Reply | None:

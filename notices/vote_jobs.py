@@ -40,7 +40,7 @@ def open_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int]
     snapshot_eligibility(session, vote)
     text = TEXTS["opened"].format(
         id=vote.id, title=vote.title, scope=vote.scope_label, text=shorten(vote.text),
-        closes=local_text(vote.closes_at, tz), choices=numbered_choices(vote.options),
+        closes=local_text(vote.closes_at, tz), choices=numbered_choices(vote.id, vote.options),
         secret=TEXTS["secret_note"] if vote.secret else "")
     # Under an owners-only rule a tenant household gets no ballot (its ballot would not count).
     return push_to_households(session, voter_ids(session, vote), text,
@@ -66,7 +66,7 @@ def remind_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[in
         return None
     text = TEXTS["reminder"].format(id=vote.id, title=vote.title,
                                     closes=local_text(vote.closes_at, tz),
-                                    choices=numbered_choices(vote.options))
+                                    choices=numbered_choices(vote.id, vote.options))
     voters = set(voter_ids(session, vote))
     return push_to_households(session, [h for h in not_voted(session, vote.id) if h in voters], text,
                               notice_key=f"vote:{vote.id}:remind", kind=KIND, now=now)

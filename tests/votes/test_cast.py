@@ -93,3 +93,18 @@ def test_several_open_votes_ask_which(stairwell: Stairwell, wechat: WeChatSide) 
 
 def test_convention_none_yet(stairwell: Stairwell, wechat: WeChatSide) -> None:
     Transcript(wechat, "o-301").run([("公约", "本楼道还没有通过的公约")])
+
+
+def test_i_pick_one_after_the_ballot_push_votes_in_the_one_open_vote_once_confirmed(
+        stairwell: Stairwell, wechat: WeChatSide) -> None:
+    vid = stairwell.create()
+    Transcript(wechat, "o-302").run([
+        ("我选2", [f"第{vid}号", "反对", "回复 1"]),
+        ("1", "已为 302室 记录：反对"),
+        ("选第一个", "同意"), ("2", "!已为"),      # declined: the ballot stays 反对
+    ])
+    assert counted(stairwell, vid) == (1, 1)
+
+
+def test_i_pick_one_with_no_open_vote_is_not_taken_for_a_ballot(stairwell: Stairwell, wechat: WeChatSide) -> None:
+    Transcript(wechat, "o-302").run([("我选2", ["!记录", "!您是要"])])

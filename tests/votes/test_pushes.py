@@ -15,7 +15,9 @@ def test_opening_push_reaches_every_verified_resident_in_scope(live_stairwell: S
     for openid in [f"o-{r}" for r in ROOMS] + ["o-301b"]:
         got = st.pushes(openid)
         assert len(got) == 1, (openid, got)
-        assert "楼道公约（2026版）" in got[0] and f"投票 {vid} 1 同意 / 2 反对 / 3 弃权" in got[0]
+        assert "楼道公约（2026版）" in got[0]
+        # each choice as the exact line to send back, the choice beside it
+        assert all(f"回复“投票 {vid} {i}”：{o}" in got[0] for i, o in enumerate(["同意", "反对", "弃权"], 1))
         assert "电动车不进楼道充电" in got[0]
     assert st.pushes("o-101") == [] and st.pushes("o-pending") == []
 
