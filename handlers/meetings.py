@@ -14,7 +14,7 @@ from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
 from handlers import meeting_staff
-from handlers.common import require_household, resident_community
+from handlers.common import require_household, resident_community, staff_of
 from handlers.meeting_texts import TEXTS, render
 from models import meeting_signup as ms
 from models.community import Household, community_of_key, contains
@@ -22,6 +22,9 @@ from models.meetings import SCHEDULED, TYPES, Meeting
 
 MEETING_WORDS = re.compile("会议|" + "|".join(TYPES) + r"|开会|会开|(这次|那次|上次|昨天|今天|刚才)的?会")
 RATE_COMMAND = re.compile(r"^\s*评价会议\s*(?:(\d+)\s*[ ,，]\s*)?(\d+)?\s*分?\s*$")
+# 我的报名 / 我报名了哪些会 / 签到码是多少: what the resident signed up for, not a new sign-up.
+MY_SIGNUPS = re.compile(r"我的(?:报名|签到码)|(?:报名|报)了(?:哪些|什么|几个|啥)|我报的|"
+                        r"签到码(?:是)?(?:多少|几|呢|在哪)")
 # A sign-up for more than one person (报名 1 2人, 我和老伴): a place is one person's (one openid).
 PARTY = re.compile(r"(?:[2-9]|[1-9]\d|[两二三四五六七八九十几])\s*[个位]?\s*[人位]|我们?俩|全家|一家人|一家子"
                    r"|我和|和我|带[上着]?(?:老伴|爱人|家人|孩子)|老两口")
@@ -127,11 +130,29 @@ def detail(ctx: Context, meeting_id: int) -> Reply:
               agenda=m.agenda or TEXTS["detail_no_agenda"])
 
 
+def my_signups(ctx: Context) -> Reply:
+    """我的报名 / 签到码是多少: the resident's coming meetings, with their check-in codes."""
+    mine = _my_meetings(ctx)
+    if not mine:
+        return Reply(TEXTS["my_none"])
+    tz = ctx.settings.community.tz
+    lines = [TEXTS["my_head"]]
+    for m in mine:
+        s = ms.active_signup(ctx.session, m.id, ctx.openid)
+        status = (TEXTS["my_confirmed"].format(code=s.checkin_code) if s is not None and s.status == ms.CONFIRMED
+                  else TEXTS["my_waitlisted"].format(n=s.position if s is not None else "?"))
+        lines.append(render("my_item", m, tz, status=status))
+    lines.append(TEXTS["my_foot"].format(id=mine[0].id))
+    return Reply("\n".join(lines))
+
+
 def signup(ctx: Context, inbound: Inbound) -> Reply:
     h = require_household(ctx)
     if isinstance(h, Reply):
         return h
     slots = ctx.slots
+    if not slots.get("meeting_id") and MY_SIGNUPS.search(inbound.text or ""):
+        return my_signups(ctx)
     if PARTY.search(inbound.text or ""):
         return _each_signs_up(ctx, h)
     if slots.get("meeting_id"):
@@ -292,6 +313,13 @@ def register(d: Dispatcher) -> None:
     d.intent("meeting.signup")(signup)
     d.intent("meeting.cancel", irreversible=True, describe=describe_cancel)(cancel)
     d.intent("meeting.rate")(rate)
+
+    @d.fallback
+    def my_code(ctx: Context, inbound: Inbound) -> Reply | None:
+        """签到码是多少 from a resident reads as the staff command 签到: show their sign-ups."""
+        if MY_SIGNUPS.search(inbound.text or "") and staff_of(ctx) is None:
+            return my_signups(ctx)
+        return None
     meeting_staff.register(d)
     d.state("meeting.pick")(pick)
     d.menu_item(40, "社区会议", "meeting.list")

@@ -71,3 +71,16 @@ def test_full_meeting_does_not_offer_the_waitlist_to_those_already_in(world: Wor
                                    (f"报名 {mid}", "候补第 1 位"),
                                    ("会议", ["（您在候补第 1 位）", "!可报名候补"])])
     Transcript(wechat, "o-c").run([("会议", "名额已满，可报名候补（当前候补 1 人）")])
+
+
+def test_my_signups_and_my_checkin_code(world: World, wechat: WeChatSide) -> None:
+    first = world.meeting(title="加装电梯恳谈会", capacity=5)
+    Transcript(wechat, "o-a").run([("我的报名", "没有报名的会议")])
+    reply = wechat.say("o-a", f"报名 {first}")
+    code = re.search(r"签到码：(\d+)", reply)[1]  # type: ignore[index]
+    Transcript(wechat, "o-a").run([
+        ("我的报名", ["您报名的会议", f"【编号{first}】加装电梯恳谈会", f"签到码 {code}", f"取消报名 {first}"]),
+        ("签到码是多少", [f"签到码 {code}", "!工作人员权限", "!没太明白"]),
+        ("我报名了哪些会", f"【编号{first}】"),
+    ])
+    assert signups(world, first) == 1   # asking signed nobody up again
