@@ -22,6 +22,10 @@ TEXTS = {
     # Resident replies
     "none_open": "目前没有需要您家表决的事项。有新的表决会第一时间通知您。",
     "list_head": "您家可以参加的表决：",
+    "results_head": "最近结束的表决：",
+    "results_item": "第{id}号 {title}：{outcome}",
+    "results_foot": "看详情回复“表决 编号”，例如：表决 {id}",
+    "results_none": "最近没有结束的表决。",
     # Lists lead with the vote's own number (its id), never a position: "投票 3" is vote 3.
     "list_item": "第{id}号 {title}（{closes}截止）{mine}",
     "list_foot": "看详情回复“表决 编号”，例如：表决 {id}\n投票回复“投票 编号 同意”，例如：投票 {id} 同意",

@@ -24,7 +24,7 @@ from models.people import Staff
 from models.vote_tally import tally
 from models.votes import (CANCELLED, CLOSED, OPEN, PROPOSED, Vote, cast_ballot, closed_by_clock,
                           create_vote, current_choice, current_convention, kind_for_title,
-                          open_votes_for, voter_ids, why_not_voter)
+                          open_votes_for, recent_results_for, voter_ids, why_not_voter)
 from notices import vote_jobs  # a module reference: vote_jobs imports handlers.vote_texts
 
 _CONFIRM_PROPOSAL = re.compile(r"^\s*确认表决\s*第?\s*(\d+)")
@@ -34,6 +34,7 @@ WHOLE = ("1", "全社区", "社区", "全部")
 # neighbour word, or 替/帮/代 followed by someone other than 我 / 自家.
 _ROOM = re.compile(r"(?<![\d第.:：/-])(\d{3,4})\s*(?:室|房)?(?![\d号年月日点时楼单元栋:：/-])")
 _NEIGHBOUR = re.compile(r"邻居|隔壁|对门|别人家|别家")
+_ASKS_RESULTS = re.compile(r"结果|通过了?(?:吗|没)|怎么样了")
 _PICK_OPTION = re.compile(r"^(?:我|我家|我们家)?(?:选|投|要)(?:第)?([1-9一二三四五六七八九])(?:个|项|号|种)?[。.!！]*$")
 _PROXY = re.compile(r"[替帮代](?![忙表我咱自家投票])")
 
@@ -60,8 +61,17 @@ def register(d: Dispatcher) -> None:
         if isinstance(h, Reply):
             return h
         votes = open_votes_for(ctx.session, h.id, ctx.now)
-        if not votes:
-            return Reply(TEXTS["none_open"])
+        if _ASKS_RESULTS.search(inbound.text or "") or not votes:
+            # 投票结果 / 表决结果怎么样, or nothing open: what was decided lately
+            results = recent_results_for(ctx.session, h.id, ctx.now)
+            lead = [] if votes else [TEXTS["none_open"]]
+            if not results:
+                return Reply("\n".join(lead + ([] if lead else [TEXTS["results_none"]])))
+            lines = lead + [TEXTS["results_head"]]
+            lines += [TEXTS["results_item"].format(id=v.id, title=v.title, outcome=OUTCOME.get(v.result or "", ""))
+                      for v in results]
+            lines.append(TEXTS["results_foot"].format(id=results[0].id))
+            return Reply("\n".join(lines))
         lines = [TEXTS["list_head"]]
         for v in votes:
             lines.append(TEXTS["list_item"].format(id=v.id, title=v.title,

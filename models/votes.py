@@ -7,7 +7,7 @@ Every ballot ever cast stays in Ballot (the audit trail).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -171,6 +171,17 @@ def open_votes_for(session: Session, household_id: int, now: datetime) -> list[V
                 Vote.closes_at > now)
          .order_by(Vote.closes_at, Vote.id))
     return [v for v, is_owner in session.execute(q) if is_owner or not v.owners_only]
+
+
+def recent_results_for(session: Session, household_id: int, now: datetime,
+                       days: int = 60) -> list[Vote]:
+    """Votes this household could take part in that closed with a result in the last `days`,
+    latest first."""
+    q = (select(Vote).join(VoteEligible, VoteEligible.vote_id == Vote.id)
+         .where(VoteEligible.household_id == household_id, Vote.state == CLOSED,
+                Vote.closes_at > now - timedelta(days=days))
+         .order_by(Vote.closes_at.desc(), Vote.id.desc()).limit(5))
+    return list(session.scalars(q))
 
 
 def current_choice(session: Session, vote_id: int, household_id: int) -> str | None:

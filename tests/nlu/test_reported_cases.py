@@ -321,3 +321,9 @@ def test_a_ticket_number_alone_asks_how_it_is_going(nlu: NLU, text: str) -> None
 def test_a_request_keeps_its_chinese_punctuation(nlu: NLU, text: str, content: str) -> None:
     # Reported: stored texts read "树枝快断了,怕砸到人" (NFKC makes "，" half-width).
     assert nlu.understand(text, CORPUS_NOW).slots["content"] == content
+
+
+@pytest.mark.parametrize("text", ["投票结果", "表决结果怎么样", "上次投票结果出来了吗", "公约表决得怎么样"])
+def test_asking_for_a_votes_result_is_about_votes(nlu: NLU, text: str) -> None:
+    # Reported: 表决结果怎么样 was read as asking about the household's requests.
+    assert nlu.understand(text, CORPUS_NOW).intent == "vote.list"

@@ -83,3 +83,17 @@ def test_a_failed_or_invalid_vote_adopts_nothing(live_stairwell: Stairwell) -> N
     assert st.vote(vid).result == "no_quorum"
     assert any("参与户数不足" in p for p in st.pushes("o-502"))
     Transcript(st.side, "o-301").run([("公约", "本楼道还没有通过的公约")])
+
+
+def test_asking_for_results_lists_what_was_decided_lately(live_stairwell: Stairwell) -> None:
+    st = live_stairwell
+    vid = st.create("--kind", "convention", hours=24)
+    Transcript(st.side, "o-301").run([("投票结果", "最近没有结束的表决")])
+    for room in ("301", "302", "401", "402"):
+        Transcript(st.side, f"o-{room}").run([(f"投票 {vid} 同意", f"已为 {room}室")])
+    st.run_due(st.now + timedelta(hours=24, minutes=1))
+    Transcript(st.side, "o-502").run([
+        ("表决结果怎么样", ["最近结束的表决", f"第{vid}号 楼道公约（2026版）：通过", f"表决 {vid}"]),
+        ("表决", ["目前没有需要您家表决的事项", f"第{vid}号", "通过"]),   # nothing open: what was decided
+    ])
+    Transcript(st.side, "o-101").run([("投票结果", f"!第{vid}号")])   # another stairwell's vote
