@@ -28,7 +28,10 @@ ALWAYS = ("help", "cancel")  # work in every dialog state
 LABELS = {
     "bulletin.publish": "发布通知", "stats": "查看统计", "binding.review": "审核绑定申请",
     "binding.decide": "处理绑定申请", "vote.open": "开启这项表决", "vote.create": "发起表决",
-    "meeting.create": "创建会议", "complaint.todo": "查看待办",
+    "meeting.create": "创建会议", "complaint.todo": "查看待办", "complaint.accept": "受理诉求",
+    "complaint.resolve": "办结诉求", "complaint.reject": "驳回诉求", "complaint.assign": "转办诉求",
+    "complaint.merge": "合并诉求", "complaint.cluster_meeting": "把热点问题转为恳谈会",
+    "meeting.checkin": "会议签到", "meeting.outcome": "发布会议结果",
 }
 
 
@@ -64,6 +67,8 @@ class Dispatcher:
         self.menu: list[MenuItem] = []
         self.reply_hooks: list[Hook] = []
         self.authorize: Callable[[Context, str], bool] = lambda ctx, intent: False
+        # The answer to a staff command the sender may not give (a resident, or a role without it).
+        self.refuse: Callable[[Context, str], Reply] = lambda ctx, intent: Reply(self.texts["staff_only"])
         self.texts: dict[str, str] = {}
 
     # Registration ----------------------------------------------------------------------
@@ -166,7 +171,7 @@ class Dispatcher:
                 # A resident's free text read as a staff command (没人来修啊，说办结了) was
                 # misread: ask what they meant rather than refuse a command they never gave.
                 return self.unknown(ctx)
-            return Reply(self.texts["staff_only"])
+            return self.refuse(ctx, spec.name)
         # Free text that would do something irreversible, or act as staff, is confirmed
         # first; a typed command (canonical) runs at once.
         if (spec.irreversible or spec.staff) and not understanding.canonical:
@@ -183,7 +188,7 @@ class Dispatcher:
                                         canonical=True)
         if spec.staff and not self.authorize(ctx, name):
             log.info("staff intent %s refused for %s", name, ctx.openid)
-            return Reply(self.texts["staff_only"])
+            return self.refuse(ctx, name)
         return spec.handler(ctx, ctx.inbound)
 
     def ask_confirmation(self, ctx: Context, spec: IntentSpec) -> Reply:

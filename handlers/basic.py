@@ -32,6 +32,7 @@ TEXTS = {
     "confirm": "您是要{what}吗？\n回复 1 确认\n回复 2 取消",
     "confirm_cancelled": "好的，没有办理。还有别的事吗？",
     "staff_only": "这个操作需要工作人员权限。如需帮助，请回复“帮助”。",
+    "role_lacks": "{role}不能{what}，这需要{roles}来办。请联系他们，或回复“帮助”看看您能用的命令。",
     "voice_unrecognised": "没听清您的语音，请再说一遍，或者打字告诉我。",
     "media_unhandled": "收到了。如果是要反映问题，请用文字说说是什么情况，比如“3号楼楼道灯坏了”。",
     "dialog_timed_out": "（上一步操作已超时，已为您重新开始。）",

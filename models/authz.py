@@ -44,6 +44,12 @@ def staff_for(session: Session, openid: str) -> Staff | None:
     return session.scalars(select(Staff).where(Staff.openid == openid, Staff.active.is_(True))).first()
 
 
+def roles_that_can(action: str) -> list[str]:
+    """The roles allowed this staff intent, 管理员 last (a 网格员 is told whom to ask)."""
+    allowed = [r for r, acts in PERMISSIONS.items() if ALL in acts or action in acts]
+    return sorted(allowed, key=lambda r: r == "管理员")
+
+
 def can(staff: Staff | None, action: str) -> bool:
     if staff is None or not staff.active:
         return False

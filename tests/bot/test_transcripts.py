@@ -184,3 +184,15 @@ def test_staff_help_lists_the_commands_their_role_allows(talk: Transcript, app: 
     Transcript(wechat, "o-grid").run([("帮助", ["工作人员可以发", "受理 编号", "办结 编号 说明", "!创建会议"])])
     Transcript(wechat, "o-head").run([("帮助", ["工作人员可以发", "创建会议", "统计"])])
     talk.run([("帮助", ["1.", "!工作人员可以发"])])
+
+
+def test_a_staff_member_whose_role_lacks_a_command_is_told_who_has_it(wechat: WeChatSide, app: Any) -> None:
+    from models.db import transaction
+    from tests import factories
+    with transaction(app.extensions["linli"].factory) as s:
+        factories.staff(s, "o-grid2", role="网格员")
+    Transcript(wechat, "o-grid2").run([
+        ("发布通知", ["网格员不能发布通知", "居委会、社工", "!需要工作人员权限"]),
+        ("创建会议", ["网格员不能创建会议"]),
+    ])
+    Transcript(wechat, "o-resident").run([("发布通知", ["需要工作人员权限", "!网格员"])])

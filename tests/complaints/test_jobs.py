@@ -204,7 +204,7 @@ def test_staff_turn_a_cluster_into_a_meeting_by_chat(world: World) -> None:
         hour=19, minute=0, second=0, microsecond=0)
     dispatcher.nlu = _ClusterCommand(dispatcher.nlu, when.isoformat())
     world.talk("o-a").run([("转恳谈会 1 某天 活动室", "需要工作人员权限")])
-    world.talk("o-grid").run([("转恳谈会 1 某天 活动室", "需要工作人员权限")])   # 网格员 may not
+    world.talk("o-grid").run([("转恳谈会 1 某天 活动室", ["网格员不能", "居委会"])])   # 网格员 may not
     world.talk("o-head").run([
         ("转恳谈会 1", "请这样写：转恳谈会 热点编号 时间 地点"),
         ("转恳谈会 9 某天 活动室", "没有编号为 9 的热点问题"),

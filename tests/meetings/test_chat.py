@@ -147,7 +147,7 @@ def test_outcome_is_pushed_to_attendees_once_and_they_rate(live: Any) -> None:
 
 
 def test_staff_create_a_meeting_by_chat(world: World, wechat: WeChatSide) -> None:
-    Transcript(wechat, "o-grid").run([("创建会议", ["工作人员权限"])])  # 网格员 may not
+    Transcript(wechat, "o-grid").run([("创建会议", ["网格员不能创建会议", "社工"])])  # 网格员 may not
     Transcript(wechat, "o-boss").run([
         ("创建会议", "会议名称"),
         ("停车位分配协调会", "会议时间"),      # the type is read from the title
