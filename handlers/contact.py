@@ -36,4 +36,4 @@ def register(d: Dispatcher) -> None:
             return Reply(TEXTS["contact_none"].format(community=name))
         return Reply(TEXTS["contact"].format(community=name, contact=text))
 
-    d.menu_item(85, "联系社区（电话、地址）", "contact")
+    d.menu_item(85, "联系社区工作人员", "contact")

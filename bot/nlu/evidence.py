@@ -28,6 +28,7 @@ from .timeparse import When, find_span, find_when
 
 NEGATORS = frozenset("不 没 没有 不是 并不 并没有 别 不要 不用 不太 不大 不怎么 毫不 从不 未 无 甭 勿 不会".split())
 # Degree words between a negator and what it negates: 不是很满意, 没那么好.
+_NTH_VOTE = re.compile(r"第\s*(\d{1,4})\s*号(?!会|楼)")
 _DEGREE = frozenset("很 太 怎么 是 大 那么 特别 非常 完全 都 也 再 太过 十分 咋 还 那个".split())
 _DEGREE_PREFIX = re.compile(r"^(?:很|太|非常|特别|十分|那么|怎么|挺|蛮)")
 _VOTE_WORDS = ("投票", "表决", "公约", "投", "票", "议题")
@@ -104,6 +105,8 @@ def gather(text: str, tokens: list[str], now: datetime | None) -> Evidence:
     evidence.vote_id = find_vote_id(masked)
     evidence.meeting_id = find_meeting_id(masked)
     evidence.choice = find_choice(cue_text, evidence.vote_context, flat)
+    if evidence.vote_id is None and evidence.choice and (nth := _NTH_VOTE.search(masked)):
+        evidence.vote_id = int(nth[1])   # 第2号那个我家同意: a ballot names its vote as 第N号
     evidence.option = find_option(flatten(masked)) if evidence.vote_context else None
     evidence.option_text = find_option_text(flatten(masked))
     if _NAME_HINT.search(flat) and (name := find_name(masked)) and looks_like_name(name):

@@ -327,3 +327,19 @@ def test_a_request_keeps_its_chinese_punctuation(nlu: NLU, text: str, content: s
 def test_asking_for_a_votes_result_is_about_votes(nlu: NLU, text: str) -> None:
     # Reported: 表决结果怎么样 was read as asking about the household's requests.
     assert nlu.understand(text, CORPUS_NOW).intent == "vote.list"
+
+
+def test_the_example_the_contact_reply_gives_is_understood_as_a_request(nlu: NLU) -> None:
+    # Reported: the reply to 转人工 suggested 我一个人住，想请社工上门看看, which the bot then
+    # did not understand.
+    import re as re_
+
+    from handlers.contact import TEXTS
+    example = re_.search(r"比如“(.+?)”", TEXTS["contact_none"])[1]  # type: ignore[index]
+    assert nlu.understand(example, CORPUS_NOW).intent == "complaint.new"
+
+
+@pytest.mark.parametrize(("text", "vote_id"), [("第2号那个我家同意", 2), ("第3号我反对", 3)])
+def test_a_ballot_names_its_vote_as_nth(nlu: NLU, text: str, vote_id: int) -> None:
+    result = nlu.understand(text, CORPUS_NOW)
+    assert (result.intent, result.slots.get("vote_id")) == ("vote.cast", vote_id)
