@@ -10,7 +10,7 @@ from handlers.meeting_texts import render
 from models import meeting_signup as ms
 from models.base import utcnow
 from models.db import transaction
-from models.meeting_export import ical, roster_csv
+from models.meeting_export import ical
 from models.meetings import TYPES, Meeting, MeetingError, Signup, create_meeting, edit_meeting, get_meeting
 from notices import deliver
 
@@ -19,10 +19,15 @@ OPTION_OF = {"title": "--title", "type": "--type", "at": "--at", "place": "--pla
              "id": "ID", "meeting_type": "--type", "starts_at": "--at", "signup_deadline": "--deadline"}
 
 
+STATE_CN = {"scheduled": "安排", "cancelled": "取消", "done": "结束"}
+CHANGED_CN = {"title": "名称", "meeting_type": "类型", "starts_at": "时间", "ends_at": "结束时间",
+              "place": "地点", "agenda": "议程", "capacity": "人数上限", "signup_deadline": "报名截止"}
+
+
 def _meeting(session, meeting_id: int, lock: bool = False) -> Meeting:  # type: ignore[no-untyped-def]
     m = get_meeting(session, meeting_id, lock=lock)
     if m is None:
-        raise click.BadParameter(f"no meeting with id {meeting_id}", param_hint="ID")
+        raise click.BadParameter(f"没有编号为 {meeting_id} 的会议", param_hint="ID")
     return m
 
 
@@ -41,7 +46,7 @@ def _send(ids: list[int]) -> None:
 
 def _type(value: str | None) -> str | None:
     if value is not None and value not in TYPES:
-        raise click.BadParameter(f"{value!r}: one of {' / '.join(TYPES)}", param_hint="--type")
+        raise click.BadParameter(f"{value!r}：应为 {' / '.join(TYPES)} 之一", param_hint="--type")
     return value
 
 
@@ -56,7 +61,7 @@ def register(app: Flask) -> None:
     @click.option("--type", "kind", required=True, help=" / ".join(TYPES))
     @click.option("--at", "at", required=True, help='"YYYY-MM-DD HH:MM", community time')
     @click.option("--place", required=True)
-    @click.option("--capacity", type=click.IntRange(min=0), default=0, help="0 = no limit")
+    @click.option("--capacity", type=click.IntRange(min=0), default=0, help="0 = 不限人数 (no limit)")
     @click.option("--scope", help="who may sign up: 黄巷新村 / 3号楼 / 全社区 (default)")
     @click.option("--deadline", help='sign-up deadline "YYYY-MM-DD HH:MM" (default: the start)')
     @click.option("--ends", help='end "YYYY-MM-DD HH:MM" (default: start + 2 h)')
@@ -122,8 +127,8 @@ def register(app: Flask) -> None:
                     for su in s.scalars(select(Signup).where(Signup.meeting_id == m.id)):
                         su.reminded_24h_at = su.reminded_1h_at = None
         _send(ids)
-        click.echo(f"meeting {meeting_id}: changed {', '.join(changed) or 'nothing'}; "
-                   f"{len(ids)} people told")
+        names = "、".join(CHANGED_CN.get(c, c) for c in changed) or "没有改动"
+        click.echo(f"会议 {meeting_id}：已修改 {names}；已通知 {len(ids)} 人")
 
     @meeting.command("cancel")
     @click.argument("meeting_id", type=int)
@@ -133,24 +138,24 @@ def register(app: Flask) -> None:
         with transaction(linli().factory) as s:
             m = _meeting(s, meeting_id, lock=True)
             if m.state != "scheduled":
-                raise click.ClickException(f"meeting {meeting_id} is already {m.state}")
+                raise click.ClickException(f"会议 {meeting_id} 已经{STATE_CN.get(m.state, m.state)}，不能再取消")
             openids = ms.cancel_meeting(s, m, utcnow())
             ids = _push(s, openids, render("push_cancelled", m, tz), f"meeting:{m.id}:cancelled")
         _send(ids)
-        click.echo(f"meeting {meeting_id} cancelled; {len(ids)} people told")
+        click.echo(f"会议 {meeting_id} 已取消；已通知 {len(ids)} 人")
 
     @meeting.command("roster")
     @click.argument("meeting_id", type=int)
     @click.option("--out", type=click.Path(dir_okay=False, writable=True))
     def roster_cmd(meeting_id: int, out: str | None) -> None:
-        """The sign-ups as CSV: name, household, status, position, code, checked-in."""
+        """The sign-ups as CSV: 姓名, 住户, 状态, 候补顺序, 签到码, 签到时间."""
         with linli().factory() as s:
             _meeting(s, meeting_id)
-            text = roster_csv(s, meeting_id, linli().settings.community.tz)
+            text = ms.roster_csv(s, meeting_id, linli().settings.community.tz)
         if out:
             with open(out, "w", encoding="utf-8-sig", newline="") as f:
                 f.write(text)
-            click.echo(f"wrote {out}")
+            click.echo(f"已写入 {out}")
         else:
             click.echo(text, nl=False)
 
@@ -165,26 +170,30 @@ def register(app: Flask) -> None:
         if out:
             with open(out, "wb") as f:
                 f.write(data)
-            click.echo(f"wrote {out}")
+            click.echo(f"已写入 {out}")
         else:
             click.echo(data.decode(), nl=False)
 
     @meeting.command("outcome")
     @click.argument("meeting_id", type=int)
     @click.option("--text", "text", required=True, help="the minutes / outcome")
-    def outcome_cmd(meeting_id: int, text: str) -> None:
-        """Post the outcome; attendees are pushed it (once) and asked to rate the meeting."""
+    @click.option("--now", "now_text", default=None, hidden=True, help="the clock (tests)")
+    def outcome_cmd(meeting_id: int, text: str, now_text: str | None) -> None:
+        """Post the outcome (after the start); attendees are pushed it (once) and asked to rate it."""
         tz = linli().settings.community.tz
+        now = parse_local(now_text, "--now")
         if not text.strip():
-            raise click.BadParameter("the outcome is empty", param_hint="--text")
+            raise click.BadParameter("会议结果不能为空", param_hint="--text")
         with transaction(linli().factory) as s:
             m = _meeting(s, meeting_id, lock=True)
             if m.state == "cancelled":
-                raise click.ClickException(f"meeting {meeting_id} was cancelled")
-            who = ms.post_outcome(s, m, text, utcnow())
+                raise click.ClickException(f"会议 {meeting_id} 已取消，不能发布结果")
+            if now < m.starts_at:
+                raise click.ClickException(render("outcome_too_early", m, tz))
+            who = ms.post_outcome(s, m, text, now)
             ids = _push(s, [a.openid for a in who], render("push_outcome", m, tz, outcome=m.outcome),
                         f"meeting:{m.id}:outcome")
         _send(ids)
-        click.echo(f"meeting {meeting_id}: outcome saved; {len(ids)} attendees told")
+        click.echo(f"会议 {meeting_id}：结果已保存；已通知 {len(ids)} 位参会居民")
 
 

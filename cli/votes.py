@@ -18,9 +18,12 @@ from models.community import Household, scope_key_in
 from models.db import transaction
 from models.vote_rules import RULES
 from models.vote_tally import not_voted, participation, tally
-from models.votes import (CLOSED, CONVENTION, DRAFT, OPEN, OTHER, PROPOSED, Vote, closed_by_clock,
-                          create_vote, kind_for_title)
-from notices.vote_jobs import cancel_vote, confirm_proposal, open_vote
+from models.votes import (CANCELLED, CLOSED, CONVENTION, DRAFT, OPEN, OTHER, PROPOSED, Vote,
+                          closed_by_clock, create_vote, kind_for_title, split_options, voter_ids)
+from notices.vote_jobs import cancel_vote, confirm_proposal, extend_refusal, extend_vote, open_vote
+
+STATE_CN = {PROPOSED: "待确认", DRAFT: "未开始", OPEN: "进行中", CLOSED: "已结束", CANCELLED: "已取消"}
+RULE_CN = {"household": "按户过半", "civil_code": "民法典（业主）", "custom": "自定义"}
 
 
 def _send(ids: list[int] | None, now: datetime) -> None:
@@ -31,7 +34,7 @@ def _send(ids: list[int] | None, now: datetime) -> None:
 def _vote(s, vote_id: int) -> Vote:  # type: ignore[no-untyped-def]
     vote = s.get(Vote, vote_id)
     if vote is None:
-        raise click.BadParameter(f"no vote with id {vote_id}", param_hint="ID")
+        raise click.BadParameter(f"没有编号为 {vote_id} 的表决", param_hint="ID")
     return vote
 
 
@@ -51,7 +54,8 @@ def register(app: Flask) -> None:
     @click.option("--secret", is_flag=True, help="secret ballot")
     @click.option("--kind", type=click.Choice([CONVENTION, OTHER]), default=None,
                   help="default: convention when the title names a 公约 (as in the chat), else other")
-    @click.option("--options", default="同意,反对,弃权", help="comma-separated; the first counts as 同意")
+    @click.option("--options", default="同意,反对,弃权",
+                  help="separated by commas or 、; the first counts as 同意")
     @click.option("--custom", default=None,
                   help='JSON thresholds for --rule custom, e.g. '
                        '\'{"quorum":{"households":["1/2","strict"]},"approve":{"households":["2/3","inclusive"]}}\'')
@@ -74,7 +78,7 @@ def register(app: Flask) -> None:
             try:
                 vote = create_vote(s, found, title, body, closes_at=closes_at, now=now,
                                    opens_at=opens_at, rule=rule, special=special, secret=secret,
-                                   kind=kind or kind_for_title(title), options=options.split(","),
+                                   kind=kind or kind_for_title(title), options=split_options(options),
                                    custom=custom_data,
                                    created_by="cli")
             except ValueError as exc:
@@ -94,32 +98,35 @@ def register(app: Flask) -> None:
         with transaction(linli().factory) as s:
             vote = _vote(s, vote_id)
             if vote.state != PROPOSED:
-                raise click.ClickException(f"vote {vote_id} is {vote.state}, not proposed")
+                raise click.ClickException(
+                    f"表决 {vote_id} 是“{STATE_CN.get(vote.state, vote.state)}”，不是待确认的提议")
             if closed_by_clock(vote, now):
                 raise click.ClickException(
-                    f"vote {vote_id} closed at {local_text(vote.closes_at, tz)}, before now: "
-                    f"set a new closing time first with `vote extend {vote_id} --closes "
-                    f"\"YYYY-MM-DD HH:MM\"`, then open it")
+                    f"表决 {vote_id} 的截止时间 {local_text(vote.closes_at, tz)} 已过：请先用 "
+                    f"`flask vote extend {vote_id} --closes \"YYYY-MM-DD HH:MM\"` 设新的截止时间，再确认")
             ids = confirm_proposal(s, vote, now, tz)
         _send(ids, now)
-        click.echo(f"vote {vote_id}: confirmed")
+        click.echo(f"表决 {vote_id}：已确认")
 
     @vote_group.command("extend")
     @click.argument("vote_id", metavar="ID", type=int)
     @click.option("--closes", required=True, help='new closing time "YYYY-MM-DD HH:MM"')
     @click.option("--now", "now_text", default=None, hidden=True, help="the clock (tests)")
     def extend_cmd(vote_id: int, closes: str, now_text: str | None) -> None:
-        """Move the closing time of a vote that has not closed (also a proposal left too long)."""
+        """Move the closing time of a vote that has not closed (also a proposal left too long);
+        an open vote's households are told the new deadline."""
         now, closes_at = parse_local(now_text, "--now"), parse_local(closes, "--closes")
         with transaction(linli().factory) as s:
             vote = _vote(s, vote_id)
-            if vote.state not in (DRAFT, PROPOSED, OPEN):
-                raise click.ClickException(f"vote {vote_id} is {vote.state}; it cannot be extended")
-            if closes_at <= max(now, vote.opens_at):
-                raise click.BadParameter("must be later than now and the opening time",
-                                         param_hint="--closes")
-            vote.closes_at = closes_at
-        click.echo(f"vote {vote_id}: closes {closes}")
+            why = extend_refusal(vote, closes_at, now)
+            if why == "extend_not_open":
+                raise click.ClickException(
+                    f"表决 {vote_id} {STATE_CN.get(vote.state, vote.state)}，不能延长")
+            if why is not None:
+                raise click.BadParameter("必须晚于现在和表决开始时间", param_hint="--closes")
+            ids = extend_vote(s, vote, closes_at, now, linli().settings.community.tz)
+        _send(ids, now)
+        click.echo(f"表决 {vote_id}：截止时间改为 {closes}" + (f"；已通知 {len(ids)} 人" if ids else ""))
 
     @vote_group.command("cancel")
     @click.argument("vote_id", metavar="ID", type=int)
@@ -129,9 +136,9 @@ def register(app: Flask) -> None:
         with transaction(linli().factory) as s:
             ids = cancel_vote(s, _vote(s, vote_id), now)
             if ids is None:
-                raise click.ClickException(f"vote {vote_id} has already closed or was cancelled")
+                raise click.ClickException(f"表决 {vote_id} 已经结束或已取消")
         _send(ids, now)
-        click.echo(f"vote {vote_id}: cancelled")
+        click.echo(f"表决 {vote_id}：已取消" + (f"；已通知 {len(ids)} 人" if ids else ""))
 
     @vote_group.command("show")
     @click.argument("vote_id", metavar="ID", type=int)
@@ -141,27 +148,32 @@ def register(app: Flask) -> None:
         tz = linli().settings.community.tz
         with linli().factory() as s:
             v = _vote(s, vote_id)
-            click.echo(f"#{v.id} {v.title} [{v.state}] {v.scope_label}")
-            click.echo(f"rule {v.rule}{' special' if v.special_matter else ''}"
-                       f"{' secret' if v.secret else ''}, kind {v.kind}, "
-                       f"opens {local_text(v.opens_at, tz)}, closes {local_text(v.closes_at, tz)}")
-            voted, eligible = participation(s, v.id)
-            click.echo(f"voted {voted}/{eligible} households")
+            click.echo(f"第{v.id}号 {v.title} ［{STATE_CN.get(v.state, v.state)}］ {v.scope_label}")
+            click.echo(f"规则 {RULE_CN.get(v.rule, v.rule)}{'（特别事项）' if v.special_matter else ''}"
+                       f"{'，不记名' if v.secret else ''}，{'公约' if v.kind == CONVENTION else '一般事项'}，"
+                       f"开始 {local_text(v.opens_at, tz)}，截止 {local_text(v.closes_at, tz)}")
+            owners = v.owners_only
+            voted, eligible = participation(s, v.id, owners)
+            click.echo(f"已投 {voted}/{eligible} 户" + ("（只计业主）" if owners else ""))
             if v.state == CLOSED and v.figures:
-                click.echo(f"result {v.result} ({OUTCOME.get(v.result or '', '')})")
+                click.echo(f"结果：{OUTCOME.get(v.result or '', v.result or '')}")
                 click.echo(figures_text(v.figures, v.options))
             elif v.state == OPEN and not v.secret:
                 t = tally(s, v.id)
-                click.echo("running: " + ", ".join(
-                    f"{o} {t.options[o].households}" if o in t.options else f"{o} 0"
+                counted = t.owner_options if owners else t.options
+                click.echo("当前计票：" + "，".join(
+                    f"{o} {counted[o].households}" if o in counted else f"{o} 0"
                     for o in v.options))
             elif v.state == OPEN:
-                click.echo("tally hidden until closing (secret ballot)")
+                click.echo("不记名表决：截止前不显示计票")
             if who and v.state == OPEN:
                 missing = not_voted(s, v.id)
+                if owners:   # a tenant household does not vote: not a non-voter either
+                    voters = set(voter_ids(s, v))
+                    missing = [h for h in missing if h in voters]
                 labels = s.scalars(select(Household.label).where(Household.id.in_(missing))
                                    .order_by(Household.label)) if missing else []
-                click.echo("not voted: " + ("、".join(labels) or "none"))
+                click.echo("未投票：" + ("、".join(labels) or "无"))
 
     @vote_group.command("list")
     @community_option
@@ -174,5 +186,5 @@ def register(app: Flask) -> None:
             if c is not None:
                 q = q.where(scope_key_in(Vote.scope_key, c.id))
             for v in s.scalars(q.order_by(Vote.closes_at)):
-                click.echo(f"#{v.id} [{v.state}] {v.title} — {v.scope_label}, "
-                           f"closes {local_text(v.closes_at, tz)}")
+                click.echo(f"第{v.id}号 ［{STATE_CN.get(v.state, v.state)}］ {v.title} — {v.scope_label}，"
+                           f"{local_text(v.closes_at, tz)} 截止")

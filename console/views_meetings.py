@@ -12,6 +12,7 @@ from console import scopes
 from console.auth import current_staff, requires
 from console.tenancy import by_key, community_id, require_key
 from console.web import bp, db, form_value, linli, now, parse_local, send_soon
+from handlers.meeting_staff import checkin_window_text
 from handlers.meeting_texts import render
 from models import meeting_signup as ms
 from models.community import Household
@@ -72,14 +73,14 @@ def meeting_new() -> Any:
             elif starts is None:
                 error = "请填写会议时间。"
             elif capacity and not capacity.isdigit():
-                error = "人数上限请填数字（不限请留空）。"
+                error = "人数上限请填数字（不限人数请留空或填 0）。"
             else:
                 try:
                     staff = current_staff()
                     m = create_meeting(
                         s, title=form.get("title", ""), meeting_type=form.get("meeting_type", ""),
                         starts_at=starts, place=form.get("place", ""), scope=scope, now=t,
-                        agenda=form.get("agenda", ""), capacity=int(capacity) if capacity else None,
+                        agenda=form.get("agenda", ""), capacity=(int(capacity) or None) if capacity else None,
                         deadline=parse_local(form.get("deadline", "")),
                         ends_at=parse_local(form.get("ends", "")),
                         created_by=f"staff:{staff.id if staff else ''}")
@@ -119,8 +120,11 @@ def meeting_checkin(meeting_id: int) -> Any:
     code = (request.form.get("code") or "").strip()
     staff = current_staff()
     with db() as s:
-        _own(s, meeting_id)
+        m = _own(s, meeting_id)
         result, row = ms.check_in(s, meeting_id, code, by=f"staff:{staff.id if staff else ''}", now=now())
+        if result in ("too_early", "too_late"):   # the meeting's times say when check-in is open
+            flash(checkin_window_text(m, result, linli().settings.community.tz), "error")
+            return redirect(url_for("console.meeting_detail", meeting_id=meeting_id))
         who = ""
         if row is not None:
             name = s.scalar(select(Resident.name).where(Resident.openid == row.openid)) or ""
@@ -133,10 +137,9 @@ def meeting_checkin(meeting_id: int) -> Any:
 @bp.get("/meetings/<int:meeting_id>/roster.csv")
 @requires("meeting.checkin")
 def meeting_csv(meeting_id: int) -> Any:
-    from models.meeting_export import roster_csv
     with db() as s:
         _own(s, meeting_id)
-        text = roster_csv(s, meeting_id, linli().settings.community.tz)
+        text = ms.roster_csv(s, meeting_id, linli().settings.community.tz)
     return Response("\ufeff" + text, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=meeting-{meeting_id}-roster.csv"})
 
@@ -165,9 +168,11 @@ def meeting_outcome(meeting_id: int) -> Any:
         m = get_meeting(s, meeting_id, lock=True)
         if m is None:
             abort(404)
+        ids: list[int] = []
         if m.state == "cancelled":
-            ids: list[int] = []
             flash("会议已取消，不能发布结果。", "error")
+        elif now() < m.starts_at:
+            flash(render("outcome_too_early", m, tz), "error")
         else:
             who = ms.post_outcome(s, m, text, now())
             ids = _push(s, [a.openid for a in who], render("push_outcome", m, tz, outcome=m.outcome),

@@ -16,8 +16,8 @@ from console.web import bp, db, form_value, linli, now, parse_local, send_soon
 from models.community import Household
 from models.vote_tally import participation, tally
 from models.votes import (CANCELLED, CLOSED, CONVENTION, DRAFT, OPEN, OTHER, PROPOSED, CurrentBallot,
-                          Vote, VoteEligible, create_vote)
-from notices.vote_jobs import cancel_vote, confirm_proposal, open_vote
+                          Vote, VoteEligible, create_vote, split_options)
+from notices.vote_jobs import cancel_vote, confirm_proposal, extend_vote, open_vote
 
 STATES = {PROPOSED: "待确认（楼道长提议）", DRAFT: "未开始", OPEN: "进行中", CLOSED: "已结束",
           CANCELLED: "已取消"}
@@ -31,7 +31,7 @@ def votes() -> Any:
         q = by_key(select(Vote), Vote.scope_key, s, current_staff())
         rows = list(s.scalars(q.order_by(
             Vote.state.in_((CLOSED, CANCELLED)), Vote.closes_at.desc()).limit(100)))
-        turnout = {v.id: participation(s, v.id) for v in rows if v.state in (OPEN, CLOSED)}
+        turnout = {v.id: participation(s, v.id, v.owners_only) for v in rows if v.state in (OPEN, CLOSED)}
     return render_template("console/votes.html", rows=rows, turnout=turnout, states=STATES)
 
 
@@ -62,8 +62,7 @@ def vote_new() -> Any:
                         now=t, opens_at=opens_at, rule=form.get("rule", "household"),
                         special=form.get("special") == "1", secret=form.get("secret") == "1",
                         kind=CONVENTION if form.get("kind") == CONVENTION else OTHER,
-                        options=[o for o in (form.get("options") or "").replace("，", ",").split(",")
-                                 if o.strip()] or None,
+                        options=split_options(form.get("options") or "") or None,
                         created_by=f"staff:{current_staff().id}")  # type: ignore[union-attr]
                 except ValueError as exc:   # create_vote checks before it writes anything
                     field, _, why = str(exc).partition(": ")
@@ -90,18 +89,25 @@ def vote_detail(vote_id: int) -> Any:
         if v is None:
             abort(404)
         require_key(s, current_staff(), v.scope_key)
-        voted, eligible = participation(s, v.id)
+        # Counted as the chat and the result count: under an owners-only rule, owners only
+        # (a tenant household does not vote, so it is neither a voter nor a non-voter).
+        owners = v.owners_only
+        voted, eligible = participation(s, v.id, owners)
         # Who took part, household by household; the choice only for open (non-secret) ballots.
-        rows = s.execute(select(Household.label, CurrentBallot.cast_at, CurrentBallot.choice)
-                         .select_from(VoteEligible)
-                         .join(Household, Household.id == VoteEligible.household_id)
-                         .outerjoin(CurrentBallot, (CurrentBallot.vote_id == VoteEligible.vote_id)
-                                    & (CurrentBallot.household_id == VoteEligible.household_id))
-                         .where(VoteEligible.vote_id == v.id).order_by(Household.label)).all()
+        q = (select(Household.label, CurrentBallot.cast_at, CurrentBallot.choice)
+             .select_from(VoteEligible)
+             .join(Household, Household.id == VoteEligible.household_id)
+             .outerjoin(CurrentBallot, (CurrentBallot.vote_id == VoteEligible.vote_id)
+                        & (CurrentBallot.household_id == VoteEligible.household_id))
+             .where(VoteEligible.vote_id == v.id))
+        if owners:
+            q = q.where(VoteEligible.is_owner.is_(True))
+        rows = s.execute(q.order_by(Household.label)).all()
         running = None
         if v.state == OPEN and not v.secret:
             t = tally(s, v.id)
-            running = {o: t.options[o].households if o in t.options else 0 for o in v.options}
+            counted = t.owner_options if owners else t.options
+            running = {o: counted[o].households if o in counted else 0 for o in v.options}
     households = [(label, at, None if v.secret else choice) for label, at, choice in rows]
     chart = summary = None
     if v.state == CLOSED and v.figures:
@@ -110,7 +116,7 @@ def vote_detail(vote_id: int) -> Any:
     elif running is not None:
         chart = charts.bar("当前计票（户）", list(running), list(running.values()), unit="户")
     turnout = charts.pie("参与情况", {"已投票": voted, "未投票": eligible - voted}) if eligible else None
-    return render_template("console/vote.html", v=v, voted=voted, eligible=eligible,
+    return render_template("console/vote.html", v=v, voted=voted, eligible=eligible, owners=owners,
                            households=households, chart=chart, turnout=turnout, summary=summary,
                            states=STATES, rules=RULES)
 
@@ -133,10 +139,11 @@ def vote_act(vote_id: int, action: str) -> Any:
             message = "表决已取消。"
         elif action == "extend":
             closes_at = parse_local(request.form.get("closes", ""))
-            if v.state not in (DRAFT, PROPOSED, OPEN) or closes_at is None or closes_at <= max(t, v.opens_at):
-                ids, message = None, "新的截止时间必须晚于现在和开始时间。"
-            else:
-                v.closes_at, ids, message = closes_at, [], "截止时间已修改。"
+            ids = None if closes_at is None else extend_vote(s, v, closes_at, t, linli().settings.community.tz)
+            if ids is None:
+                message = "新的截止时间必须晚于现在和开始时间。"
+            else:   # an open vote's households are told the new deadline
+                message = "截止时间已修改" + ("，已通知可以投票的住户。" if ids else "。")
         else:
             abort(404)
     if ids is None:

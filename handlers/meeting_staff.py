@@ -56,7 +56,15 @@ def checkin(ctx: Context, inbound: Inbound) -> Reply:
         return _r(ctx, "checkin_again", m, at=when_text(s.checked_in_at, ctx.settings.community.tz), **who)
     if outcome == "waitlisted":
         return _r(ctx, "checkin_waitlisted", m, **who)
+    if outcome in ("too_early", "too_late") and m is not None:
+        return Reply(checkin_window_text(m, outcome, ctx.settings.community.tz))
     return _r(ctx, "checkin_" + outcome, None, id=meeting_id, code=code)
+
+
+def checkin_window_text(m: Meeting, outcome: str, tz: Any) -> str:
+    """Why a check-in outside the window was not recorded, with the meeting's times."""
+    return render("checkin_" + outcome, m, tz, opens=when_text(ms.checkin_opens(m), tz),
+                  closes=when_text(ms.checkin_closes(m), tz))
 
 
 def _meeting_of_code(ctx: Context, code: str) -> int | None:

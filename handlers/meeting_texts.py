@@ -61,6 +61,9 @@ TEXTS = {
     "checkin_waitlisted": "{name}（{household}）还在候补，没有正式名额，签到未登记。",
     "checkin_not_found": "没有找到编号为 {id} 的会议，请核对。",
     "checkin_cancelled": "会议 {id} 已取消，无法签到。",
+    "checkin_too_early": "“{title}”{when} 开始，还没到签到时间。开会前2小时（{opens}）起可以签到，这次没有登记。",
+    "checkin_too_late": "“{title}”已于 {closes} 结束，不能再签到了。",
+    "outcome_too_early": "“{title}”{when} 才开始，开会后才能发布会议结果，这次没有保存，也没有通知居民。",
     # Staff: creating by chat
     "create_title": "创建会议：请回复会议名称，例如：加装电梯恳谈会。随时回复“取消”退出。",
     "create_type": "会议类型是？\n{items}\n回复序号。",

@@ -19,6 +19,9 @@ TEXTS = {
     "result": "【表决结果】{title}（第{id}号）：{outcome}\n{figures}{convention}\n回复“表决 {id}”查看详情。",
     "result_convention": "\n已成为本楼道的楼道公约，回复“公约”查看。",
     "secret_note": "\n（不记名表决：只统计结果，不公开各户的选择）",
+    "push_extended": "【表决延期】“{title}”（第{id}号）的截止时间改为 {closes}。\n"
+                     "还没投票的请回复“表决 {id}”查看并投票；已投的票仍然有效。",
+    "push_cancelled": "【表决取消】“{title}”（第{id}号）已取消，已投的票不再计算。回复“表决”看其他表决。",
     # Resident replies
     "none_open": "目前没有需要您家表决的事项。有新的表决会第一时间通知您。",
     "list_head": "您家可以参加的表决：",
@@ -79,8 +82,30 @@ TEXTS = {
     "proposed_staff": "楼道长提议了第{id}号表决“{title}”（{scope}）。回复“确认表决 {id}”发起。",
     "confirm_done": "已确认第{id}号表决“{title}”，已通知 {households} 户。",
     "confirm_expired": "第{id}号提议“{title}”的截止时间（{closes}）已经过了，没有发起，也没有通知居民。\n"
-                       "请先在管理后台该表决页面点“延长”设新的截止时间，再回复“确认表决 {id}”。",
+                       "请先回复“延长表决 {id} 新截止时间”（例如：延长表决 {id} 12月8日18点），再回复“确认表决 {id}”。",
     "confirm_not_proposed": "第{id}号表决不是待确认的提议。",
+    "pending_head": "待您确认的表决提议：",
+    "pending_item": "第{id}号 {title}（{scope}，{closes}截止）",
+    "pending_item_expired": "第{id}号 {title}（{scope}，截止时间{closes}已过，需先延长）",
+    "pending_foot": "回复“确认表决 编号”发起，例如：确认表决 {id}",
+    "pending_none": "目前没有待您确认的表决提议。楼道长提议表决时会通知您。",
+    # Staff: extending and cancelling by chat (the console and `flask vote` do the same)
+    "extend_usage": "延长格式：延长表决 编号 新截止时间，例如：延长表决 {id} 12月8日18点",
+    "extend_bad_time": "没看懂新的截止时间“{text}”。请这样写：延长表决 {id} 12月8日18点（要晚于现在）",
+    "extend_not_open": "第{id}号表决已经结束或已取消，不能延长。",
+    "extend_too_early": "新的截止时间必须晚于现在和表决开始时间。第{id}号现在的截止时间是 {closes}。",
+    "extend_confirm": "确认把第{id}号表决“{title}”的截止时间从 {old} 改为 {new} 吗？{who}\n"
+                      "回复 1 确认\n回复 2 取消",
+    "extend_who_open": "\n确认后会通知可以投票的 {households} 户。",
+    "extend_done": "第{id}号表决“{title}”的截止时间已改为 {closes}。{told}",
+    "extend_told": "已通知 {households} 户。",
+    "cancel_usage": "取消格式：取消表决 编号，例如：取消表决 {id}",
+    "cancel_confirm": "确认取消第{id}号表决“{title}”吗？取消后已投的票不再计算，不能恢复。{who}\n"
+                      "回复 1 确认取消\n回复 2 不取消",
+    "cancel_who_open": "\n确认后会通知可以投票的 {households} 户。",
+    "cancel_done": "第{id}号表决“{title}”已取消。{told}",
+    "cancel_not_open": "第{id}号表决已经结束或已取消，不能再取消。",
+    "change_kept": "好的，第{id}号表决没有改动。",
     "bad_scope": "表决范围“{text}”没找到：{why}请重新回复，例如：3号楼2单元",
     "head_no_unit": "您还没有绑定本楼道的住址，不能提议表决。",
     "staff_only": "这个操作需要工作人员权限。如需帮助，请回复“帮助”。",

@@ -22,12 +22,15 @@ from models.address import AddressError, parse_address
 from models.community import Household, Place, Scope, community_of_key, find_scope
 from models.people import Staff
 from models.vote_tally import tally
-from models.votes import (CANCELLED, CLOSED, OPEN, PROPOSED, Vote, cast_ballot, closed_by_clock,
+from models.votes import (CANCELLED, CLOSED, DRAFT, OPEN, PROPOSED, Vote, cast_ballot, closed_by_clock,
                           create_vote, current_choice, current_convention, kind_for_title,
                           open_votes_for, recent_results_for, voter_ids, why_not_voter)
 from notices import vote_jobs  # a module reference: vote_jobs imports handlers.vote_texts
 
 _CONFIRM_PROPOSAL = re.compile(r"^\s*确认表决\s*第?\s*(\d+)")
+# 延长表决 3 12月8日18点 / 取消表决 3 / 取消第3号表决: staff commands the NLU reads as 表决 3
+# (or not at all); the rest of the line is the new closing time.
+_CHANGE = re.compile(r"^\s*(延长|延期|取消)\s*(?:表决\s*(?:第\s*)?(\d+)?\s*号?|第?\s*(\d+)\s*号?\s*表决)\s*(.*)$")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d %H点", "%Y.%m.%d %H:%M")
 WHOLE = ("1", "全社区", "社区", "全部")
 # Free text that votes for another household: a room number (not 第N号, not a date), a
@@ -83,6 +86,9 @@ def register(d: Dispatcher) -> None:
 
     @d.intent("vote.show")
     def vote_show(ctx: Context, inbound: Inbound) -> Reply:
+        change = _change_command(ctx, inbound.text or "")
+        if change is not None:   # the NLU reads 延长表决 N … as vote.show
+            return change
         confirm = _CONFIRM_PROPOSAL.match(inbound.text or "")
         if confirm:   # the NLU reads 确认表决 N as vote.show
             return _confirm_proposal(ctx, int(confirm[1]))
@@ -96,9 +102,26 @@ def register(d: Dispatcher) -> None:
     def vote_open(ctx: Context, inbound: Inbound) -> Reply:
         """确认表决 N: staff open a stairwell head's proposal."""
         vote_id = ctx.slots.get("vote_id")
-        if vote_id is None:
-            return Reply(TEXTS["no_such"].format(id="?"))
+        if vote_id is None:   # 确认表决 alone: the proposals waiting for this staff member
+            return _pending_proposals(ctx)
         return _confirm_proposal(ctx, int(vote_id))
+
+    @d.fallback
+    def change_command(ctx: Context, inbound: Inbound) -> Reply | None:
+        """取消表决 N, which the NLU does not understand."""
+        return _change_command(ctx, inbound.text or "")
+
+    @d.state("vote.change")
+    def change_confirm(ctx: Context, inbound: Inbound) -> Reply | None:
+        """1 / 2 after "确认把第N号表决……吗？"."""
+        text, data = (inbound.text or "").strip(), dict(ctx.dialog.data)
+        if YES.match(text):
+            ctx.dialog.clear()
+            return _apply_change(ctx, data)
+        if NO.match(text):
+            ctx.dialog.clear()
+            return Reply(TEXTS["change_kept"].format(id=data.get("vote_id")))
+        return None
 
     # Not irreversible=True: the dispatcher would ask "您是要……吗？" before anything is
     # checked. A typed `投票 N 同意` casts at once; free text is checked first (bound, a vote
@@ -335,6 +358,96 @@ def _confirm_proposal(ctx: Context, vote_id: int) -> Reply:
     ctx.pushed.extend(ids)
     return Reply(TEXTS["confirm_done"].format(id=vote.id, title=vote.title,
                                               households=len(voter_ids(ctx.session, vote))))
+
+
+def _pending_proposals(ctx: Context) -> Reply:
+    """Stairwell heads' proposals this staff member may confirm, soonest closing first."""
+    staff = staff_of(ctx)
+    if not _may_create(staff):
+        return Reply(TEXTS["staff_only"])
+    rows = [v for v in ctx.session.scalars(select(Vote).where(Vote.state == PROPOSED)
+                                           .order_by(Vote.closes_at, Vote.id))
+            if staff_sees_key(ctx, v.scope_key)]
+    if not rows:
+        return Reply(TEXTS["pending_none"])
+    lines = [TEXTS["pending_head"]]
+    for v in rows:
+        key = "pending_item_expired" if closed_by_clock(v, ctx.now) else "pending_item"
+        lines.append(TEXTS[key].format(id=v.id, title=v.title, scope=v.scope_label,
+                                       closes=local(ctx, v.closes_at)))
+    lines.append(TEXTS["pending_foot"].format(id=rows[0].id))
+    return Reply("\n".join(lines))
+
+
+def _change_command(ctx: Context, text: str) -> Reply | None:
+    """延长表决 N 时间 / 取消表决 N by staff: checked, then confirmed (state vote.change)."""
+    m = _CHANGE.match(text)
+    if m is None:
+        return None
+    action = "cancel" if m[1] == "取消" else "extend"
+    if not _may_create(staff_of(ctx)):
+        return Reply(TEXTS["staff_only"])
+    number = m[2] or m[3]
+    if number is None:
+        return Reply(TEXTS[f"{action}_usage"].format(id=_example_id(ctx)))
+    vote = visible_vote(ctx, int(number))
+    if vote is None:
+        return Reply(TEXTS["no_such"].format(id=number))
+    households = len(voter_ids(ctx.session, vote)) if vote.state == OPEN else 0
+    if action == "cancel":
+        if vote.state not in (DRAFT, PROPOSED, OPEN):
+            return Reply(TEXTS["cancel_not_open"].format(id=vote.id))
+        ctx.dialog.set("vote.change", action="cancel", vote_id=vote.id)
+        who = TEXTS["cancel_who_open"].format(households=households) if households else ""
+        return Reply(TEXTS["cancel_confirm"].format(id=vote.id, title=vote.title, who=who))
+    rest = m[4].strip()
+    if not rest:
+        return Reply(TEXTS["extend_usage"].format(id=vote.id))
+    closes = _parse_closes(ctx, rest)
+    if closes is None:
+        return Reply(TEXTS["extend_bad_time"].format(text=rest, id=vote.id))
+    why = vote_jobs.extend_refusal(vote, closes, ctx.now)
+    if why is not None:
+        return Reply(TEXTS[why].format(id=vote.id, closes=local(ctx, vote.closes_at)))
+    ctx.dialog.set("vote.change", action="extend", vote_id=vote.id, closes=closes.isoformat())
+    who = TEXTS["extend_who_open"].format(households=households) if households else ""
+    return Reply(TEXTS["extend_confirm"].format(id=vote.id, title=vote.title, who=who,
+                                                old=local(ctx, vote.closes_at), new=local(ctx, closes)))
+
+
+def _example_id(ctx: Context) -> int:
+    """A vote this staff member could change, for the example in a usage line."""
+    for v in ctx.session.scalars(select(Vote).where(Vote.state.in_((DRAFT, PROPOSED, OPEN)))
+                                 .order_by(Vote.id.desc()).limit(20)):
+        if staff_sees_key(ctx, v.scope_key):
+            return v.id
+    return 1
+
+
+def _apply_change(ctx: Context, data: dict[str, Any]) -> Reply:
+    if not _may_create(staff_of(ctx)):   # the role may have changed since the question
+        return Reply(TEXTS["staff_only"])
+    vote = visible_vote(ctx, int(data.get("vote_id") or 0))
+    if vote is None:
+        return Reply(TEXTS["no_such"].format(id=data.get("vote_id")))
+    if data.get("action") == "cancel":
+        ids = vote_jobs.cancel_vote(ctx.session, vote, ctx.now)
+        if ids is None:
+            return Reply(TEXTS["cancel_not_open"].format(id=vote.id))
+        key = "cancel_done"
+    else:
+        closes = datetime.fromisoformat(str(data.get("closes")))
+        why = vote_jobs.extend_refusal(vote, closes, ctx.now)
+        ids = None if why else vote_jobs.extend_vote(ctx.session, vote, closes, ctx.now,
+                                                     ctx.settings.community.tz)
+        if ids is None:
+            return Reply(TEXTS[why or "extend_not_open"].format(id=vote.id, closes=local(ctx, vote.closes_at)))
+        key = "extend_done"
+    ctx.pushed.extend(ids)
+    households = len(voter_ids(ctx.session, vote)) if ids else 0
+    told = TEXTS["extend_told"].format(households=households) if households else ""
+    return Reply(TEXTS[key].format(id=vote.id, title=vote.title, closes=local(ctx, vote.closes_at),
+                                   told=told))
 
 
 def other_household(text: str, h: Household) -> str | None:

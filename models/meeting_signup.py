@@ -11,9 +11,11 @@ should it ever refuse a confirmation here, the person is waitlisted instead (_wr
 """
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -21,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.community import Household, contains
+from models.meeting_export import cell
 from models.meetings import (
     CONFIRMED,
     SCHEDULED,
@@ -28,12 +31,18 @@ from models.meetings import (
     WITHDRAWN,
     Invitation,
     Meeting,
+    MeetingError,
     Signup,
     get_meeting,
     over_capacity,
 )
+from models.resident import Resident
 
 ACTIVE = (CONFIRMED, WAITLISTED)
+# Check-in is open from shortly before the start until the end (people arrive early, and
+# a code typed a week ahead is a mistake, not an arrival).
+CHECKIN_OPENS_BEFORE = timedelta(hours=2)
+CHECKIN_CLOSES_AFTER = timedelta(hours=4)   # when a meeting has no end time
 
 
 @dataclass
@@ -264,12 +273,16 @@ def signed_up_openids(session: Session, meeting_id: int) -> list[str]:
 # Check-in, outcome, rating ----------------------------------------------------------------
 def check_in(session: Session, meeting_id: int, code: str, *, by: str,
              now: datetime) -> tuple[str, Signup | None]:
-    """('ok' | 'again' | 'not_found' | 'bad_code' | 'waitlisted' | 'cancelled', signup)."""
+    """('ok' | 'again' | 'not_found' | 'bad_code' | 'waitlisted' | 'cancelled' | 'too_early' |
+    'too_late', signup)."""
     m = session.get(Meeting, meeting_id)
     if m is None:
         return "not_found", None
     if m.state == "cancelled":
         return "cancelled", None
+    early_late = checkin_window_refusal(m, now)
+    if early_late is not None:
+        return early_late, None
     row = session.scalars(select(Signup).where(Signup.meeting_id == meeting_id,
                                                Signup.checkin_code == code.strip())).first()
     if row is None or row.status == WITHDRAWN:
@@ -285,6 +298,23 @@ def check_in(session: Session, meeting_id: int, code: str, *, by: str,
     return ("ok" if claimed else "again"), row
 
 
+def checkin_opens(m: Meeting) -> datetime:
+    return m.starts_at - CHECKIN_OPENS_BEFORE
+
+
+def checkin_closes(m: Meeting) -> datetime:
+    return m.ends_at if m.ends_at is not None else m.starts_at + CHECKIN_CLOSES_AFTER
+
+
+def checkin_window_refusal(m: Meeting, now: datetime) -> str | None:
+    """'too_early' before check-in opens, 'too_late' after the meeting ended, else None."""
+    if now < checkin_opens(m):
+        return "too_early"
+    if now > checkin_closes(m):
+        return "too_late"
+    return None
+
+
 def attendees(session: Session, meeting_id: int) -> list[Signup]:
     """Who attended: those checked in, or (when nobody checked in) those confirmed."""
     confirmed = list(session.scalars(select(Signup).where(
@@ -294,8 +324,11 @@ def attendees(session: Session, meeting_id: int) -> list[Signup]:
 
 
 def post_outcome(session: Session, m: Meeting, text: str, now: datetime) -> list[Signup]:
-    """Record the minutes; returns the attendees to tell (empty when already posted)."""
+    """Record the minutes; returns the attendees to tell (empty when already posted).
+    Raises MeetingError("at") before the meeting has started: there is nothing to report yet."""
     m = get_meeting(session, m.id, lock=True) or m
+    if now < m.starts_at:
+        raise MeetingError("at", "会议还没有开始，开始后才能发布会议结果")
     first = m.outcome_posted_at is None
     m.outcome, m.updated_at = text.strip(), now
     if not first:
@@ -336,3 +369,26 @@ def average_rating(session: Session, meeting_id: int) -> tuple[float | None, int
     avg, n = session.execute(select(func.avg(Signup.rating), func.count(Signup.rating)).where(
         Signup.meeting_id == meeting_id, Signup.rating.is_not(None))).one()
     return (float(avg) if avg is not None else None), int(n)
+
+
+# The roster staff export (CSV): headers and values in Chinese, as staff read them ------------
+ROSTER_HEADERS = ["姓名", "住户", "状态", "候补顺序", "签到码", "签到时间"]
+STATUS_TEXT = {CONFIRMED: "报名成功", WAITLISTED: "候补", WITHDRAWN: "已取消"}
+
+
+def roster_csv(session: Session, meeting_id: int, tz: Any) -> str:
+    """Everyone who signed up, in roster order; cells a spreadsheet will not run as formulas."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(ROSTER_HEADERS)
+    rows = session.execute(
+        select(Signup, Resident.name, Household.label)
+        .outerjoin(Resident, Resident.openid == Signup.openid)
+        .outerjoin(Household, Household.id == Signup.household_id)
+        .where(Signup.meeting_id == meeting_id)
+        .order_by(Signup.status, Signup.position, Signup.id))
+    for su, name, label in rows:
+        checked = su.checked_in_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if su.checked_in_at else ""
+        w.writerow([cell(name), cell(label), STATUS_TEXT.get(su.status, su.status),
+                    su.position or "", su.checkin_code if su.status == CONFIRMED else "", checked])
+    return buf.getvalue()

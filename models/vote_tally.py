@@ -72,15 +72,18 @@ def tally(session: Session, vote_id: int) -> Tally:
     return t
 
 
-def participation(session: Session, vote_id: int) -> tuple[int, int]:
-    """(households that voted, eligible households): all a secret vote shows before closing."""
+def participation(session: Session, vote_id: int, owners_only: bool = False) -> tuple[int, int]:
+    """(households that voted, eligible households): all a secret vote shows before closing.
+    `owners_only` (Vote.owners_only): counted as the result will be, owners' households only,
+    so every screen shows the same figures as the chat."""
+    owners = (VoteEligible.is_owner.is_(True),) if owners_only else ()
     eligible = session.scalar(select(func.count()).select_from(VoteEligible)
-                              .where(VoteEligible.vote_id == vote_id)) or 0
+                              .where(VoteEligible.vote_id == vote_id, *owners)) or 0
     voted = session.scalar(
         select(func.count()).select_from(CurrentBallot)
         .join(VoteEligible, (VoteEligible.vote_id == CurrentBallot.vote_id)
               & (VoteEligible.household_id == CurrentBallot.household_id))
-        .where(CurrentBallot.vote_id == vote_id)) or 0
+        .where(CurrentBallot.vote_id == vote_id, *owners)) or 0
     return voted, eligible
 
 

@@ -130,6 +130,13 @@ def verified_households(scope: Scope) -> Any:
     return select(Household.id).where(Household.id.in_(households_in(scope)), verified)
 
 
+def split_options(text: str) -> list[str]:
+    """Options as staff type them: separated by commas (, or ，), 、 or ；."""
+    for sep in ("，", "、", ";", "；"):
+        text = text.replace(sep, ",")
+    return [o.strip() for o in text.split(",") if o.strip()]
+
+
 def kind_for_title(title: str) -> str:
     """A vote whose title names a 公约 adopts the stairwell's convention when it passes."""
     return CONVENTION if "公约" in title else OTHER

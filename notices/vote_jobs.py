@@ -90,14 +90,47 @@ def close_vote(session: Session, vote: Vote, now: datetime, tz: Any) -> list[int
 
 
 def cancel_vote(session: Session, vote: Vote, now: datetime) -> list[int] | None:
+    """Cancel a vote that has not closed; the households that could vote are told (a draft or
+    a proposal was never announced: nobody to tell). None if it closed or was cancelled."""
     was_open = vote.state == OPEN
     if not claim(session, vote.id, (DRAFT, PROPOSED, OPEN), CANCELLED, closed_at=now):
         return None
     if not was_open:
         return []
     return push_to_households(session, voter_ids(session, vote),
-                              TEXTS["cancelled"].format(id=vote.id),
+                              TEXTS["push_cancelled"].format(id=vote.id, title=vote.title),
                               notice_key=f"vote:{vote.id}:cancel", kind=KIND, now=now)
+
+
+def extend_refusal(vote: Vote, closes_at: datetime, now: datetime) -> str | None:
+    """Why this vote cannot close at `closes_at` (a TEXTS key), or None."""
+    if vote.state not in (DRAFT, PROPOSED, OPEN):
+        return "extend_not_open"
+    if closes_at <= max(now, vote.opens_at):
+        return "extend_too_early"
+    return None
+
+
+def extend_vote(session: Session, vote: Vote, closes_at: datetime, now: datetime,
+                tz: Any) -> list[int] | None:
+    """Move the closing time; an open vote's households are told the new deadline (once per
+    deadline), and get a reminder again before it. None if refused (see extend_refusal)."""
+    if extend_refusal(vote, closes_at, now) is not None:
+        return None
+    done = session.execute(update(Vote).where(Vote.id == vote.id, Vote.state.in_((DRAFT, PROPOSED, OPEN)))
+                           .values(closes_at=closes_at)).rowcount
+    if not done:
+        return None
+    session.refresh(vote)
+    if vote.state != OPEN:
+        return []
+    if vote.reminded_at is not None and remind_at(vote) > now:
+        vote.reminded_at = None   # the reminder went out for the old deadline
+    text = TEXTS["push_extended"].format(id=vote.id, title=vote.title,
+                                         closes=local_text(closes_at, tz))
+    stamp = int(closes_at.timestamp())
+    return push_to_households(session, voter_ids(session, vote), text,
+                              notice_key=f"vote:{vote.id}:extend:{stamp}", kind=KIND, now=now)
 
 
 def _each(env: JobEnv, now: datetime, query: Any, step: Any) -> int:

@@ -37,6 +37,8 @@ def test_create_check_in_export_and_post_the_outcome(site: Any, page_for: Any) -
         second = ms.sign_up(s, m.id, openid="wx-m2", household=h2, now=site.clock())
         assert (first.reason, second.reason) == ("confirmed", "waitlisted")
         code, meeting_id = first.signup.checkin_code, m.id
+        starts = m.starts_at
+    site.clock.t = starts   # check-in opens shortly before the meeting
     page.reload()
     roster = page.inner_text("#roster")
     assert "张三" in roster and "<b>李四</b>" in roster and "候补" in roster
@@ -47,6 +49,7 @@ def test_create_check_in_export_and_post_the_outcome(site: Any, page_for: Any) -
     with page.expect_download() as dl:
         page.click("#csv")
     rows = list(csv.reader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
+    assert rows[0] == ["姓名", "住户", "状态", "候补顺序", "签到码", "签到时间"]
     assert rows[1][0] == "张三" and rows[1][2] == "报名成功" and rows[1][5]   # checked in
     assert rows[2][0] == "<b>李四</b>" and rows[2][2] == "候补"
     with page.expect_download() as dl:

@@ -101,6 +101,7 @@ def test_check_in_by_staff(world: World, wechat: WeChatSide) -> None:
     with world.linli.factory() as s:
         waiting = s.scalars(select(Signup).where(Signup.openid == "o-b")).one().checkin_code
     wrong = "000000" if code != "000000" else "111111"
+    world.linli.service.clock = lambda: world.get(mid).starts_at   # the meeting has begun
     Transcript(wechat, "o-grid").run([
         (f"签到 {mid} {wrong}", ["没有签到码", "请核对"]),
         (f"签到 {mid} {code}", ["签到成功", "王大妈", "黄巷新村3号楼2单元301室", "已签到 1 人"]),
@@ -122,14 +123,18 @@ def test_outcome_is_pushed_to_attendees_once_and_they_rate(live: Any) -> None:
     code = code_in(side.say("o-a", f"报名 {mid}"))
     side.say("o-b", f"报名 {mid}")
     side.say("o-c", f"报名 {mid}")          # waitlisted: not an attendee
-    side.say("o-grid", f"签到 {mid} {code}")  # only o-a checks in
+    starts = w.get(mid).starts_at
+    srv.app.extensions["linli"].service.clock = lambda: starts + timedelta(minutes=5)
+    assert "签到成功" in side.say("o-grid", f"签到 {mid} {code}")  # only o-a checks in
     Transcript(side, "o-a").run([(f"评价会议 {mid} 5", ["还没有公布", "!感谢"])])
     runner = srv.app.test_cli_runner()
-    res = runner.invoke(args=["meeting", "outcome", str(mid), "--text", "同意加装，按楼层分摊"])
+    after = (starts + timedelta(hours=3)).astimezone(w.linli.settings.community.tz).strftime("%Y-%m-%d %H:%M")
+    res = runner.invoke(args=["meeting", "outcome", str(mid), "--text", "同意加装，按楼层分摊", "--now", after])
     assert res.exit_code == 0, res.output
-    assert "1 attendees told" in res.output
-    again = runner.invoke(args=["meeting", "outcome", str(mid), "--text", "同意加装，按楼层分摊（修订）"])
-    assert again.exit_code == 0 and "0 attendees told" in again.output
+    assert "已通知 1 位参会居民" in res.output
+    again = runner.invoke(args=["meeting", "outcome", str(mid), "--text", "同意加装，按楼层分摊（修订）",
+                                "--now", after])
+    assert again.exit_code == 0 and "已通知 0 位参会居民" in again.output
     got = w.pushes("o-a", expect=1)
     assert len(got) == 1 and "同意加装，按楼层分摊" in got[0] and f"评价会议 {mid}" in got[0]
     assert w.pushes("o-b") == [] and w.pushes("o-c") == []

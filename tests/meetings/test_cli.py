@@ -65,7 +65,7 @@ def test_edit_and_cancel_tell_everyone_signed_up(world: World, wechat: WeChatSid
     for who in ("o-a", "o-b", "o-c"):
         wechat.say(who, f"报名 {mid}")
     res = cli(world, "edit", str(mid), "--place", "社区活动室", "--at", at(days=4, hour=9, minute=0))
-    assert res.exit_code == 0 and "3 people told" in res.output, res.output
+    assert res.exit_code == 0 and "已通知 3 人" in res.output and "地点" in res.output, res.output
     m = world.get(mid)
     assert m.place == "社区活动室" and m.ends_at - m.starts_at == timedelta(hours=2)
     with world.linli.factory() as s:
@@ -78,10 +78,10 @@ def test_edit_and_cancel_tell_everyone_signed_up(world: World, wechat: WeChatSid
     low = cli(world, "edit", str(mid), "--capacity", "1")
     assert low.exit_code != 0 and "--capacity" in low.output
     res = cli(world, "cancel", str(mid))
-    assert res.exit_code == 0 and "3 people told" in res.output
+    assert res.exit_code == 0 and "已取消；已通知 3 人" in res.output
     assert world.deliveries(f"meeting:{mid}:cancelled") == 3
     again = cli(world, "cancel", str(mid))
-    assert again.exit_code != 0 and "already cancelled" in again.output
+    assert again.exit_code != 0 and "已经取消" in again.output
     missing = cli(world, "cancel", "999")
     assert missing.exit_code != 0 and "999" in missing.output
 
@@ -91,17 +91,20 @@ def test_roster_csv(world: World, wechat: WeChatSide, tmp_path: Any) -> None:
     code = wechat.say("o-a", f"报名 {mid}").split("签到码：")[1][:6]
     wechat.say("o-b", f"报名 {mid}")
     wechat.say("o-c", f"报名 {mid}")
-    wechat.say("o-grid", f"签到 {mid} {code}")
+    world.linli.service.clock = lambda: world.get(mid).starts_at   # check-in opens at the meeting
+    assert "签到成功" in wechat.say("o-grid", f"签到 {mid} {code}")
     res = cli(world, "roster", str(mid))
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.output)))
-    assert [r["name"] for r in rows] == ["王大妈", "李大爷", "赵阿姨"]
+    assert list(rows[0]) == ["姓名", "住户", "状态", "候补顺序", "签到码", "签到时间"]
+    assert [r["姓名"] for r in rows] == ["王大妈", "李大爷", "赵阿姨"]
     a, b, c = rows
-    assert a["household"] == "黄巷新村3号楼2单元301室" and a["status"] == "报名成功" and a["code"] == code
-    assert a["checked_in"] and not b["checked_in"]
-    assert c["status"] == "候补" and c["position"] == "1" and c["code"] == ""
+    assert a["住户"] == "黄巷新村3号楼2单元301室" and a["状态"] == "报名成功" and a["签到码"] == code
+    assert a["签到时间"] and not b["签到时间"]
+    assert c["状态"] == "候补" and c["候补顺序"] == "1" and c["签到码"] == ""
     out = tmp_path / "roster.csv"
     assert cli(world, "roster", str(mid), "--out", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("姓名,住户,状态")
     assert out.read_text(encoding="utf-8-sig").splitlines()[1].startswith("王大妈,")
 
 

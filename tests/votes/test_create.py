@@ -101,7 +101,7 @@ def test_cli_open_confirms_a_proposal(stairwell: Stairwell, wechat: WeChatSide) 
     res = stairwell.cli("vote", "open", str(v.id), "--now", stairwell.clock(stairwell.now))
     assert res.exit_code == 0 and stairwell.vote(v.id).state == OPEN
     again = stairwell.cli("vote", "open", str(v.id))
-    assert again.exit_code != 0 and "not proposed" in again.output
+    assert again.exit_code != 0 and "不是待确认的提议" in again.output
 
 
 def test_cli_errors_name_the_field(stairwell: Stairwell) -> None:

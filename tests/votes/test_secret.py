@@ -40,7 +40,7 @@ def test_secret_ballots_show_participation_but_no_choice(
     outputs.append(show.output)
     assert "已投 4/6 户" in outputs[4] and "结果截止后公布" in outputs[4]
     assert "［您家已投票］" in outputs[5]
-    assert "voted 4/6" in show.output and "tally hidden" in show.output
+    assert "已投 4/6 户" in show.output and "截止前不显示计票" in show.output
     assert "501" in show.output and "301室" not in show.output        # who has not voted
     for text in outputs + [caplog.text]:
         assert not leaks(text), (leaks(text), text)
@@ -57,4 +57,4 @@ def test_open_vote_shows_the_running_tally(stairwell: Stairwell, wechat: WeChatS
     vid = stairwell.create()
     Transcript(wechat, "o-301").run([(f"投票 {vid} 同意", "记录：同意")])
     Transcript(wechat, "o-502").run([(f"表决 {vid}", ["已投 1/6 户", "同意 1户", "［您家未投］"])])
-    assert "running: 同意 1" in stairwell.cli("vote", "show", str(vid)).output
+    assert "当前计票：同意 1" in stairwell.cli("vote", "show", str(vid)).output
