@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from cli.common import community_option, linli, parse_local, resolve_scope
 from handlers.meeting_texts import render
+from models import meeting_export
 from models import meeting_signup as ms
 from models.base import utcnow
 from models.db import transaction
-from models.meeting_export import ical
 from models.meetings import TYPES, Meeting, MeetingError, Signup, create_meeting, edit_meeting, get_meeting
 from notices import deliver
 
@@ -151,7 +151,7 @@ def register(app: Flask) -> None:
         """The sign-ups as CSV: 姓名, 住户, 状态, 候补顺序, 签到码, 签到时间."""
         with linli().factory() as s:
             _meeting(s, meeting_id)
-            text = ms.roster_csv(s, meeting_id, linli().settings.community.tz)
+            text = meeting_export.roster_csv(s, meeting_id, linli().settings.community.tz)
         if out:
             with open(out, "w", encoding="utf-8-sig", newline="") as f:
                 f.write(text)
@@ -166,7 +166,7 @@ def register(app: Flask) -> None:
         """The meeting as an iCalendar event (.ics)."""
         with linli().factory() as s:
             m = _meeting(s, meeting_id)
-            data = ical(m, linli().settings)
+            data = meeting_export.ical(m, linli().settings)
         if out:
             with open(out, "wb") as f:
                 f.write(data)

@@ -14,6 +14,7 @@ from console.tenancy import by_key, community_id, require_key
 from console.web import bp, db, form_value, linli, now, parse_local, send_soon
 from handlers.meeting_staff import checkin_window_text
 from handlers.meeting_texts import render
+from models import meeting_export
 from models import meeting_signup as ms
 from models.community import Household
 from models.meetings import TYPES, Meeting, MeetingError, Signup, create_meeting, get_meeting
@@ -139,7 +140,7 @@ def meeting_checkin(meeting_id: int) -> Any:
 def meeting_csv(meeting_id: int) -> Any:
     with db() as s:
         _own(s, meeting_id)
-        text = ms.roster_csv(s, meeting_id, linli().settings.community.tz)
+        text = meeting_export.roster_csv(s, meeting_id, linli().settings.community.tz)
     return Response("\ufeff" + text, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=meeting-{meeting_id}-roster.csv"})
 

@@ -58,6 +58,8 @@ STAFF_COMMANDS = (
     ("bulletin.publish", "发布通知"),
     ("vote.create", "发起表决"),
     ("vote.open", "确认表决 编号"),
+    ("vote.create", "延长表决 编号 时间"),
+    ("vote.create", "取消表决 编号"),
     ("meeting.create", "创建会议"),
     ("stats", "统计"),
 )

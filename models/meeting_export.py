@@ -11,6 +11,7 @@ from models.meetings import Meeting, Signup
 from models.resident import Resident
 
 STATUS_CN = {"confirmed": "报名成功", "waitlisted": "候补", "cancelled": "已取消"}
+ROSTER_HEADERS = ["姓名", "住户", "状态", "候补顺序", "签到码", "签到时间"]
 
 
 def cell(value: object) -> str:
@@ -20,9 +21,10 @@ def cell(value: object) -> str:
 
 
 def roster_csv(session, meeting_id: int, tz) -> str:  # type: ignore[no-untyped-def]
+    """Everyone who signed up, in roster order (chat, console and CLI share it)."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["name", "household", "status", "position", "code", "checked_in"])
+    w.writerow(ROSTER_HEADERS)
     rows = session.execute(
         select(Signup, Resident.name, Household.label)
         .outerjoin(Resident, Resident.openid == Signup.openid)

@@ -11,8 +11,6 @@ should it ever refuse a confirmation here, the person is waitlisted instead (_wr
 """
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.community import Household, contains
-from models.meeting_export import cell
 from models.meetings import (
     CONFIRMED,
     SCHEDULED,
@@ -36,7 +33,6 @@ from models.meetings import (
     get_meeting,
     over_capacity,
 )
-from models.resident import Resident
 
 ACTIVE = (CONFIRMED, WAITLISTED)
 # Check-in is open from shortly before the start until the end (people arrive early, and
@@ -370,25 +366,3 @@ def average_rating(session: Session, meeting_id: int) -> tuple[float | None, int
         Signup.meeting_id == meeting_id, Signup.rating.is_not(None))).one()
     return (float(avg) if avg is not None else None), int(n)
 
-
-# The roster staff export (CSV): headers and values in Chinese, as staff read them ------------
-ROSTER_HEADERS = ["姓名", "住户", "状态", "候补顺序", "签到码", "签到时间"]
-STATUS_TEXT = {CONFIRMED: "报名成功", WAITLISTED: "候补", WITHDRAWN: "已取消"}
-
-
-def roster_csv(session: Session, meeting_id: int, tz: Any) -> str:
-    """Everyone who signed up, in roster order; cells a spreadsheet will not run as formulas."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(ROSTER_HEADERS)
-    rows = session.execute(
-        select(Signup, Resident.name, Household.label)
-        .outerjoin(Resident, Resident.openid == Signup.openid)
-        .outerjoin(Household, Household.id == Signup.household_id)
-        .where(Signup.meeting_id == meeting_id)
-        .order_by(Signup.status, Signup.position, Signup.id))
-    for su, name, label in rows:
-        checked = su.checked_in_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if su.checked_in_at else ""
-        w.writerow([cell(name), cell(label), STATUS_TEXT.get(su.status, su.status),
-                    su.position or "", su.checkin_code if su.status == CONFIRMED else "", checked])
-    return buf.getvalue()

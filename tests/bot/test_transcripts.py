@@ -182,7 +182,7 @@ def test_staff_help_lists_the_commands_their_role_allows(talk: Transcript, app: 
         factories.staff(s, "o-grid", role="网格员")
         factories.staff(s, "o-head", role="居委会", name="王主任")
     Transcript(wechat, "o-grid").run([("帮助", ["工作人员可以发", "受理 编号", "办结 编号 说明", "!创建会议"])])
-    Transcript(wechat, "o-head").run([("帮助", ["工作人员可以发", "创建会议", "统计"])])
+    Transcript(wechat, "o-head").run([("帮助", ["工作人员可以发", "创建会议", "统计", "延长表决 编号 时间"])])
     talk.run([("帮助", ["1.", "!工作人员可以发"])])
 
 
