@@ -31,7 +31,7 @@ TEXTS = {
     "refuse_started": "“{title}”已经开始了，不能再报名。回复“会议”看看其他会议。",
     "refuse_deadline": "“{title}”的报名已于 {deadline} 截止。回复“会议”看看其他会议。",
     "refuse_scope": "“{title}”只面向{scope}的居民，您家不在范围内。回复“会议”看看您可以参加的会议。",
-    "which_meeting": "您想报名哪个会议？请回复“报名 编号”。\n",
+    "which_meeting": "您想报名哪个会议？请回复会议的编号。\n",
     "no_match": "没有找到{what}。回复“会议”看看可以报名的会议。",
     "my_head": "您报名的会议：",
     "my_item": "【编号{id}】{title}\n   {when}，{place}\n   {status}",

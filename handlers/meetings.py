@@ -81,7 +81,9 @@ def _pick(ctx: Context, action: str, found: list[Meeting]) -> Reply:
 
 
 # Residents ------------------------------------------------------------------------------
-def list_meetings(ctx: Context, inbound: Inbound) -> Reply:
+def list_meetings(ctx: Context, inbound: Inbound, pick: str | None = None) -> Reply:
+    """The meetings the household may sign up for; with `pick`, a meeting number sent next
+    does that action (报名 asked "which one?" and showed this list)."""
     h = require_household(ctx)
     if isinstance(h, Reply):
         return h
@@ -100,6 +102,8 @@ def list_meetings(ctx: Context, inbound: Inbound) -> Reply:
         lines.append(render("list_item", m, tz, n=m.id, left=_left(ctx, m, signed_up=bool(mine)),
                             mine=mine))
     lines.append(TEXTS["list_foot"].format(id=found[0].id))
+    if pick is not None:
+        ctx.dialog.set("meeting.pick", action=pick, ids=[m.id for m in found])
     return Reply("\n".join(lines))
 
 
@@ -158,7 +162,7 @@ def signup(ctx: Context, inbound: Inbound) -> Reply:
     if slots.get("meeting_id"):
         return _sign_up(ctx, h, int(slots["meeting_id"]))
     if not any(slots.get(k) for k in ("weekday", "date", "meeting_type")):
-        return Reply(TEXTS["which_meeting"] + list_meetings(ctx, inbound).text)
+        return Reply(TEXTS["which_meeting"] + list_meetings(ctx, inbound, pick="signup").text)
     found = [m for m in open_meetings(ctx, h) if _matches(ctx, m, slots)]
     if not found:
         return Reply(TEXTS["no_match"].format(what=_what(ctx, slots)))

@@ -84,3 +84,13 @@ def test_my_signups_and_my_checkin_code(world: World, wechat: WeChatSide) -> Non
         ("我报名了哪些会", f"【编号{first}】"),
     ])
     assert signups(world, first) == 1   # asking signed nobody up again
+
+
+def test_asked_which_meeting_the_resident_answers_with_its_number(world: World, wechat: WeChatSide) -> None:
+    first = world.meeting(title="加装电梯恳谈会")
+    second = world.meeting(title="电瓶车停放协调会", kind="协调会", starts_in=timedelta(days=3))
+    Transcript(wechat, "o-a").run([
+        ("我想报名参加会议", ["您想报名哪个会议", f"【编号{second}】"]),
+        (str(second), ["报名成功", "电瓶车停放协调会"]),
+    ])
+    assert signups(world, second) == 1 and signups(world, first) == 0
