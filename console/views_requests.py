@@ -17,7 +17,9 @@ from console.tenancy import community_id, require_community
 from console.web import bp, db, now, send_soon
 from models.authz import handles, staff_of_community
 from models.community import BUILDING, Place
-from models.complaint_rules import Actor, TransitionError, merge, transition
+from models.complaint_rules import (Actor, Assigned, MergeNeedsConfirmation, TransitionError, assign, merge,
+                                    transition)
+from models.complaint_rules import merge_check as merge_check_rules
 from models.complaints import (ACCEPTED, CATEGORIES, IN_PROGRESS, OPEN_STATES, REJECTED, RESOLVED,
                                STATE_LABELS, SUBMITTED, Complaint, ComplaintEvent, by_ticket)
 from models.people import Staff
@@ -33,14 +35,22 @@ ACTIONS = {   # form action → (permission, label)
     "merge": ("complaint.merge", "合并"),
 }
 TEXTS = {
-    "assigned_to_you": "【转办】{ticket} {category}（{place}）\n“{text}”\n办好后回复“办结 {ticket} 说明”。",
     "need_note": "请写上办理说明（会发给居民）。",
     "need_reason": "请写上驳回原因（会发给居民）。",
     "need_assignee": "请选择转给谁。",
     "need_target": "请写上要合并到的诉求编号。",
     "not_found": "找不到编号为 {ticket} 的诉求。",
-    "cannot_assign": "该诉求{state}，不能再转办。",
     "done": "{ticket}：已{label}，已通知居民。",
+    "assigned": "已把 {ticket} 转给 {name}。",
+    # Who was told, worded as the chat says it (handlers/complaint_texts assigned_told_*).
+    "told_both": "已通知居民和{name}。",
+    "told_staff": "已通知{name}（诉求原来就在处理中，没有再通知居民）。",
+    "told_resident": "已通知居民；{name} 没有绑定微信，收不到消息，请另行告诉{name}。",
+    "told_none": "诉求原来就在处理中，没有再通知居民；{name} 没有绑定微信，请另行告诉{name}。",
+    "told_previous": "也告诉了{name}不用再处理。",
+    "untold_previous": "{name} 没有绑定微信，请另行告诉{name}不用再处理。",
+    "merge_check": "请先核对再合并。",
+    "merged": "已把 {child} 合并到 {parent}，已通知居民。",
 }
 
 
@@ -106,10 +116,25 @@ def request_detail(ticket: str) -> Any:
             Staff.active.is_(True), staff_of_community(s, c.community_id)).order_by(Staff.id)))
         place = s.get(Place, c.building_id)
         merged_into = s.get(Complaint, c.merged_into_id) if c.merged_into_id else None
+        check = _merge_check(s, c, (request.args.get("merge") or "").strip().upper())
     return render_template("console/request.html", c=c, events=events, people=staff, assignees=assignees,
                            place=place.label if place else "", merged_into=merged_into,
                            states=STATE_LABELS, now=now(), actions=ACTIONS,
-                           can_act=c.state in OPEN_STATES)
+                           can_act=c.state in OPEN_STATES, merge_check=check)
+
+
+def _merge_check(s: Session, c: Complaint, target: str) -> dict[str, Any] | None:
+    """The two requests side by side, when a merge of them waits for an explicit confirm."""
+    parent = by_ticket(s, target) if target else None
+    if parent is None or not handles(s, current_staff(), parent.household_id, parent.assignee_id):
+        return None
+    try:
+        merge_check_rules(s, c, parent)
+    except MergeNeedsConfirmation as exc:
+        return {"warning": str(exc), "lines": exc.lines, "target": parent.ticket}
+    except TransitionError:
+        return None
+    return None
 
 
 @bp.post("/requests/<ticket>/<action>")
@@ -129,11 +154,14 @@ def request_act(ticket: str, action: str) -> Any:
         message, ok = _act(s, c, action, staff, now(), pushed)
     send_soon(pushed)
     flash(message, "ok" if ok else "error")
+    if isinstance(ok, str):      # a merge to confirm: show both requests side by side
+        return redirect(url_for("console.request_detail", ticket=ticket, merge=ok) + "#merge-confirm")
     return redirect(url_for("console.request_detail", ticket=ticket))
 
 
 def _act(s: Session, c: Complaint, action: str, staff: Staff, t: datetime,
-         pushed: list[int]) -> tuple[str, bool]:
+         pushed: list[int]) -> tuple[str, bool | str]:
+    """(flash message, True done / False refused / the ticket of a merge waiting for a confirm)."""
     def push(openid: str, text: str, key: str, kind: str = "ticket") -> None:
         row = deliver.enqueue(s, openid, text, notice_key=key, kind=kind, now=t)
         if row is not None:
@@ -165,8 +193,12 @@ def _act(s: Session, c: Complaint, action: str, staff: Staff, t: datetime,
                 parent = None   # another community's (or place's) request: as if absent
             if parent is None:
                 return (TEXTS["not_found"].format(ticket=target) if target else TEXTS["need_target"]), False
-            merge(s, c, parent, actor, t, push)
-            return f"已把 {c.ticket} 合并到 {parent.ticket}，已通知居民。", True
+            try:
+                merge(s, c, parent, actor, t, push, confirmed=request.form.get("confirm") == "1",
+                      staff_push=lambda o, x, k: push(o, x, k, "ticket_staff"))
+            except MergeNeedsConfirmation as exc:
+                return f"{exc} {TEXTS['merge_check']}", parent.ticket
+            return TEXTS["merged"].format(child=c.ticket, parent=parent.ticket), True
     except TransitionError as exc:
         return f"{c.ticket}：{exc}", False
     return TEXTS["done"].format(ticket=c.ticket, label=label), True
@@ -178,17 +210,16 @@ def _assign(s: Session, c: Complaint, actor: Actor, t: datetime, push: Any) -> t
     if st is None or not st.active or s.scalar(select(Staff.id).where(
             Staff.id == st.id, staff_of_community(s, c.community_id))) is None:
         return TEXTS["need_assignee"], False
-    if c.state not in OPEN_STATES:
-        return TEXTS["cannot_assign"].format(state=c.state_label), False
-    if c.state == SUBMITTED:          # accepted on the way; the resident hears once
-        transition(s, c, ACCEPTED, actor, None, t)
-    c.assignee_id = st.id
-    if c.state == ACCEPTED:
-        transition(s, c, IN_PROGRESS, actor, f"转给{st.name}", t, push)
-    if st.openid:
-        place = s.get(Place, c.building_id)
-        text = c.text if len(c.text) <= 60 else c.text[:60] + "…"
-        push(st.openid, TEXTS["assigned_to_you"].format(
-            ticket=c.ticket, category=c.category_label, place=place.label if place else "",
-            text=text), f"ticket:{c.id}:assign:{st.id}:{t:%Y%m%d%H%M%S}", "ticket_staff")
-    return f"已把 {c.ticket} 转给 {st.name}，已通知居民和{st.name}。", True
+    done = assign(s, c, st, actor, t, push, lambda o, x, k: push(o, x, k, "ticket_staff"))
+    return TEXTS["assigned"].format(ticket=c.ticket, name=st.name) + _told(done, st.name), True
+
+
+def _told(done: Assigned, name: str) -> str:
+    """Who was actually told, as the chat says it (handlers/complaints_staff.told_text)."""
+    told = {(True, True): "both", (False, True): "staff", (True, False): "resident",
+            (False, False): "none"}[(done.resident_told, done.assignee_told)]
+    text = TEXTS["told_" + told].format(name=name)
+    if done.previous is not None:
+        text += TEXTS["told_previous" if done.previous_told else "untold_previous"].format(
+            name=done.previous.name)
+    return text

@@ -1,7 +1,8 @@
 """Everything residents and staff read in the requests (民情诉求) family, in one place.
 
-State-change pushes and the jobs' texts are in models/complaint_rules (PUSH_TEXTS,
-JOB_TEXTS), since the jobs under notices/ send them too."""
+State-change pushes, the jobs' texts and what staff are told of a reassignment or a merge
+are in models/complaint_rules (PUSH_TEXTS, JOB_TEXTS, ASSIGN_TEXTS, MERGE_TEXTS), since the
+jobs under notices/ and the console send them too."""
 from __future__ import annotations
 
 TEXTS = {
@@ -34,6 +35,8 @@ TEXTS = {
                      "回复 1 是（补充到 {ticket}）\n回复 2 不是（新建诉求）",
     "followed": "好的，已为您关注 {ticket}，进展会通知您。\n查看进展：回复“查询 {ticket}”",
     "already_filed": "这是您家反映过的 {ticket}，已经在处理了，进展会通知您。",
+    "more_or_new": "这是补充到 {ticket}（{category}：{old}）的，还是另一个问题？\n"
+                   "回复 1 补充到 {ticket}\n回复 2 作为新问题提交",
     "supplemented_duplicate": "好的，已把“{text}”补充到 {ticket}，工作人员会一起看到，进展会通知您。\n"
                               "查看进展：回复“查询 {ticket}”",
     "already_following": "您已经在关注 {ticket} 了，进展会通知您。",
@@ -62,6 +65,8 @@ TEXTS = {
     "confirm": "您是要{what}吗？\n回复 1 确认\n回复 2 取消",
     "not_done": "好的，没有办理。还有别的事可以直接说。",
     "rate_describe": "给 {ticket} 打 {score} 分并归档",
+    "low_score_not_fixed": "您说“{comment}”，问题好像还没解决。\n回复 1 重新处理（工作人员会再来）\n"
+                           "回复 2 就按 {score} 分评价归档",
     "nothing_to_reopen": "您家现在没有刚办结的问题。如果有新情况，直接说就行，比如“楼道灯又坏了”。",
     "reopen_describe": "重新打开 {ticket}，告诉工作人员问题还没解决",
     "reopened": "已重新打开 {ticket}，并告诉了工作人员，会尽快再处理。进展会通知您。",
@@ -81,7 +86,16 @@ TEXTS = {
     "assigned_told_staff": "已通知{name}（诉求原来就在处理中，没有再通知居民）。",
     "assigned_told_resident": "已通知居民；{name} 没有绑定微信，收不到消息，请另行告诉{name}。",
     "assigned_told_none": "诉求原来就在处理中，没有再通知居民；{name} 没有绑定微信，请另行告诉{name}。",
-    "assigned_to_you": "【转办】{ticket} {category}（{place}）\n“{text}”\n办好后回复“办结 {ticket} 说明”。",
+    "assigned_previous_told": "也告诉了{name}不用再处理。",
+    "assigned_previous_untold": "{name} 没有绑定微信，请另行告诉{name}不用再处理。",
+    "not_found_staff": "没有找到这个编号，或者它不归您管。请核对编号，或回复“待办”看您手上的诉求。",
+    "number_forms": "没找到“{number}”对应的诉求。可以这样写：\n· {verb} TS20261127-0012（完整编号）\n"
+                    "· {verb} 0012（今天的诉求，写后四位）\n· 先回复“待办”，再回复“{verb} 2”（列表里的第 2 条）",
+    "merge_check": "{warning}\n{child}\n合并到 ↓\n{parent}\n回复 1 合并\n回复 2 取消",
+    "merge_cancelled": "好的，没有合并。",
+    "staff_done_offer": "您是要办结 {ticket}（说明：{note}）吗？\n回复 1 确认\n回复 2 取消",
+    "staff_forms": "这句话像是居民在评价。工作人员办结请这样写：办结 编号 说明，"
+                   "例如：办结 TS20261127-0012 杂物已清走\n回复“待办”看您手上的诉求。",
     "staff_new": "【新诉求】{ticket} {category}（{place}）\n“{text}”\n回复“受理 {ticket}”受理。",
     "detail_place": "\n地点：{place}",
     "detail_supplement": "补充：{text}",
@@ -104,7 +118,7 @@ TEXTS = {
     "todo_head": "待办诉求 {n} 条（超时的在前）：",
     "todo_line": "{i}. {flag}{ticket} {category} {state}｜{place}\n   {text}",
     "todo_more": "……还有 {n} 条，用电脑端查看全部。",
-    "todo_foot": "回复“受理 编号”“办结 编号 说明”“转办 编号 人员”处理。",
+    "todo_foot": "回复“受理 编号”“办结 编号 说明”“转办 编号 人员”处理，编号可以写序号，例如：受理 1",
     "overdue_flag": "【超时】",
 }
 

@@ -39,8 +39,10 @@ AFTER_FILING = ("complaint.filed", "complaint.category")
 CANCEL_WORDS = re.compile(r"^((那|那就|还是)?(算了|不用了|不办了|不报了|不弄了|不要了|不反映了|不投诉了|不报修了|"
                           r"不提了|不说了|没事了|没事儿?|取消)(吧|啦|呀|哈)?)+$")
 # The resident says plainly that what follows is another problem, not more of the last one.
-ANOTHER = re.compile(r"^(另外|另外还有|还有一个问题|还有个问题|另一个问题|另外一个问题|还有一件事|还有一个事|还有个事|"
-                     r"再报一个|再反映一个|再说一个|再投诉一个|还要报一个)(问题|事情?)?")
+# Longest first: the first alternative that matches wins (还有一个事情 must not leave 情).
+ANOTHER = re.compile(r"^(?:对了|另外还有|另外一个问题|另外一件事情?|另外一个事情?|另一个问题|还有一个问题|还有个问题|"
+                     r"还有一件事情?|还有一个事情?|还有个事情?|再报一个|再反映一个|再说一个|再投诉一个|还要报一个|"
+                     r"另外)(?:问题|事情|事儿|事)?")
 _PUNCT = re.compile(r"[\s,，。.!！?？~～、:：;；…]+")
 
 
@@ -131,7 +133,15 @@ def register(d: Dispatcher) -> None:
             if another is not None:
                 content = another
             elif not lacks_substance(content) and (last := _just_filed(ctx)) is not None:
-                return _supplement(ctx, last, inbound.text or content)    # as written, not normalised
+                said = inbound.text or content    # as written, not normalised
+                category = slots.get("category") or "other"
+                if category in ("other", last.category):
+                    return _supplement(ctx, last, said)
+                # Another kind of problem (垃圾桶满了 right after 广场舞太吵): ask, never guess.
+                ctx.dialog.set("complaint.more_or_new", ticket=last.ticket, said=said, content=content,
+                               category=category)
+                return Reply(TEXTS["more_or_new"].format(ticket=last.ticket, category=last.category_label,
+                                                         old=_short(last.text, 20)))
         if not content or lacks_substance(content):    # 我要投诉 / 有个事情要反映: no problem named yet
             ctx.dialog.set("complaint.ask_content", another=another is not None)
             return Reply(TEXTS["ask_content"])
@@ -160,6 +170,20 @@ def register(d: Dispatcher) -> None:
             return Reply(TEXTS["ask_content_again"])
         draft = {**_draft(ctx), "content": content, "category": slots.get("category") or "other"}
         return start_filing(ctx, draft, another=bool(ctx.dialog.data.get("another")))
+
+    @d.state("complaint.more_or_new")
+    def more_or_new(ctx: Context, inbound: Inbound) -> Reply | None:
+        text, data = (inbound.text or "").strip(), dict(ctx.dialog.data)
+        if YES.match(text):
+            c = by_ticket(ctx.session, data.get("ticket", ""))
+            if c is not None and c.state in OPEN_STATES:
+                return _supplement(ctx, c, data["said"])
+            text = "2"    # closed meanwhile: it can only be a new request
+        if NO.match(text) or text == "2":
+            ctx.dialog.clear()
+            return start_filing(ctx, {"content": data["content"], "category": data["category"],
+                                      "photos": [], "location": None}, another=True)
+        return None
 
     @d.state("complaint.bind_first")
     def bind_first(ctx: Context, inbound: Inbound) -> Reply | None:

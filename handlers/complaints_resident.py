@@ -11,6 +11,7 @@ from bot.inbound import Inbound
 from bot.reply import Reply
 from handlers.common import household_of, local, require_household, staff_of
 from handlers.complaint_texts import SATISFIED_WORDS, TEXTS
+from handlers.complaints_staff import TICKET, offer_resolve
 from models.complaint_rules import SUPPLEMENT_PREFIX, Actor, household_label, responsible_staff, transition
 from models.complaints import (
     CLOSED,
@@ -31,6 +32,12 @@ NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了)[。.!！]*$")
 
 
 SCORE_ALONE = re.compile(r"^([1-5一二三四五])\s*(?:分|星|颗星)?[。.!！]*$")
+# Words that say the problem is still there: a low score with them is a reopening, maybe.
+NOT_FIXED = re.compile(r"没修好|没有修好|没弄好|没搞好|没处理好|没解决|没有解决|不解决|还是不|"
+                       r"还不亮|还不行|还不能|还在|还是坏|又坏|又不|还没好|还没修|没人来|根本没|照样|依旧|仍然")
+# What a staff member's "done" sentence is made of, besides the ticket and the note.
+DONE_WORDS = re.compile(r"^(我|我们)?(已经|已|都)?(处理|修|弄|搞|办|清理|清)(好|完)(了)?(啊|啦|哈)?$")
+LOW_SCORE = "complaint.low_score"
 
 
 def _short(text: str, n: int = 24) -> str:
@@ -125,7 +132,7 @@ def register(d: Dispatcher) -> None:
             from handlers.complaints_staff import visible_ticket
             c = visible_ticket(ctx, ticket)   # none of another community's
             if c is not None or household_of(ctx) is None:
-                return Reply(detail(ctx, c, for_staff=True) if c else TEXTS["not_found"])
+                return Reply(detail(ctx, c, for_staff=True) if c else TEXTS["not_found_staff"])
         h = require_household(ctx)
         if isinstance(h, Reply):
             return h
@@ -148,7 +155,7 @@ def register(d: Dispatcher) -> None:
     def rate_intent(ctx: Context, inbound: Inbound) -> Reply:
         h = require_household(ctx)
         if isinstance(h, Reply):
-            return h
+            return _staff_done(ctx) or h
         c = _target(ctx)
         if c is None:
             return Reply(TEXTS["not_found" if ctx.slots.get("ticket") else "nothing_to_rate"])
@@ -159,6 +166,9 @@ def register(d: Dispatcher) -> None:
             ctx.dialog.set("complaint.rate_score", ticket=c.ticket,
                            comment=ctx.slots.get("comment"))
             return Reply(TEXTS["ask_score"].format(ticket=c.ticket))
+        comment = ctx.slots.get("comment")
+        if c.state == RESOLVED and (ask := _ask_if_not_fixed(ctx, c, score, comment)) is not None:
+            return ask
         if c.state == RESOLVED:
             ask = _confirm(ctx, "complaint.rate", c, TEXTS["rate_describe"].format(
                 ticket=c.ticket, score=score), score=score, comment=ctx.slots.get("comment"))
@@ -204,13 +214,33 @@ def register(d: Dispatcher) -> None:
         h = household_of(ctx)
         if c is None or h is None or c.household_id != h.id:
             return None
-        return rate(ctx, c, int(text), ctx.dialog.data.get("comment"))
+        comment = ctx.dialog.data.get("comment")
+        return _ask_if_not_fixed(ctx, c, int(text), comment) or rate(ctx, c, int(text), comment)
+
+    @d.state(LOW_SCORE)
+    def low_score(ctx: Context, inbound: Inbound) -> Reply | None:
+        """A low score that said "still broken": 1 reopens it, 2 rates and archives it."""
+        text = (inbound.text or "").strip()
+        data = dict(ctx.dialog.data)
+        c = by_ticket(ctx.session, data.get("ticket", ""))
+        h = household_of(ctx)
+        if c is None or h is None or c.household_id != h.id:
+            return None
+        if YES.match(text):
+            ctx.dialog.clear()
+            if c.state != RESOLVED:
+                return Reply(TEXTS["nothing_to_reopen"])
+            return _reopen(ctx, c, data.get("comment") or "")
+        if NO.match(text):
+            ctx.dialog.clear()
+            return rate(ctx, c, int(data.get("score", 1)), data.get("comment"))
+        return None
 
     @d.intent("complaint.reopen")
     def reopen(ctx: Context, inbound: Inbound) -> Reply:
         h = require_household(ctx)
         if isinstance(h, Reply):
-            return h
+            return _staff_done(ctx) or h
         c = _target(ctx)
         if c is None or c.state != RESOLVED:
             return Reply(TEXTS["nothing_to_reopen"])
@@ -219,11 +249,38 @@ def register(d: Dispatcher) -> None:
                        TEXTS["reopen_describe"].format(ticket=c.ticket), content=said)
         if ask is not None:
             return ask
-        event = transition(ctx.session, c, IN_PROGRESS, Actor("resident", ctx.openid),
-                           f"居民反映还没解决：{_short(said, 60)}", ctx.now)
-        text = TEXTS["staff_reopened"].format(ticket=c.ticket, category=c.category_label,
-                                              text=_short(said, 60))
-        for st in responsible_staff(ctx.session, c):
-            ctx.push(st.openid or "", text, notice_key=f"ticket:{c.id}:{event.id}:staff",
-                     kind="ticket_staff")
-        return Reply(TEXTS["reopened"].format(ticket=c.ticket))
+        return _reopen(ctx, c, said)
+
+
+def _reopen(ctx: Context, c: Complaint, said: str) -> Reply:
+    """Back to 处理中, and the staff who answer for it are told what the resident said."""
+    event = transition(ctx.session, c, IN_PROGRESS, Actor("resident", ctx.openid),
+                       f"居民反映还没解决：{_short(said, 60)}", ctx.now)
+    text = TEXTS["staff_reopened"].format(ticket=c.ticket, category=c.category_label,
+                                          text=_short(said, 60))
+    for st in responsible_staff(ctx.session, c):
+        ctx.push(st.openid or "", text, notice_key=f"ticket:{c.id}:{event.id}:staff",
+                 kind="ticket_staff")
+    return Reply(TEXTS["reopened"].format(ticket=c.ticket))
+
+
+def _ask_if_not_fixed(ctx: Context, c: Complaint, score: int, comment: str | None) -> Reply | None:
+    """评价 TS… 2 灯还是不亮: the resident says it is not fixed, which reopens a request (PRODUCT
+    §4); archiving it on the score would leave nothing to reopen. Ask which they meant."""
+    said = (comment or "").strip()
+    if c.state != RESOLVED or not 1 <= score <= 2 or not NOT_FIXED.search(said):
+        return None
+    ctx.dialog.set(LOW_SCORE, ticket=c.ticket, score=score, comment=said)
+    return Reply(TEXTS["low_score_not_fixed"].format(comment=_short(said, 30), score=score))
+
+
+def _staff_done(ctx: Context) -> Reply | None:
+    """A staff member without a household who writes like a resident rating or reopening
+    (我已经处理好了TS…，杂物已清走 / 已经修好了) means 办结: offer it, or say how to write it."""
+    u = ctx.understanding
+    if staff_of(ctx) is None or (u is not None and u.canonical):   # a typed 评价: as before
+        return None
+    words = TICKET.sub(" ", ctx.inbound.text or "")
+    parts = [p for p in re.split(r"[\s，,。；;！!]+", words) if p]
+    note = "，".join(p for p in parts if not DONE_WORDS.match(p)) or "，".join(parts)
+    return offer_resolve(ctx, note[:200])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,20 +19,22 @@ from handlers.complaint_texts import TEXTS
 from models import authz
 from models.complaint_rules import (
     Actor,
+    Assigned,
+    MergeNeedsConfirmation,
     Push,
     TransitionError,
     cluster_meeting,
     household_label,
     merge,
+    refusal,
     transition,
 )
+from models.complaint_rules import assign as assign_to
 from models.complaints import (
     ACCEPTED,
-    IN_PROGRESS,
     OPEN_STATES,
     REJECTED,
     RESOLVED,
-    SUBMITTED,
     Complaint,
     HotCluster,
     by_ticket,
@@ -42,6 +45,15 @@ from models.people import Staff
 TICKET = re.compile(r"TS\d{8}-\d{4}", re.IGNORECASE)
 TODO_LIMIT = 8
 EXAMPLE = "TS20261127-0012"
+TODO_STATE = "complaint.todo_list"
+MERGE_STATE = "complaint.merge_confirm"
+YES = re.compile(r"^(1|一|确认|确定|是|是的|对|好|好的|合并)[。.!！]*$")
+NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了|取消)[。.!！]*$")
+# 受理 2 / 办结 第3条 修好了 / 转办 0004 刘网格: a number where the ticket should be. What
+# follows it fills the intent's other slot (the NLU reads "转办 2 刘网格" as assignee "2").
+NUMBERED = re.compile(r"^\s*(受理|办结|转办)\s*第?\s*(\d{1,4})\s*[条号]?(?:[\s，,：:]+(.*))?$")
+VERBS = {"受理": "complaint.accept", "办结": "complaint.resolve", "转办": "complaint.assign"}
+REST_SLOT = {"complaint.resolve": "note", "complaint.assign": "assignee"}
 
 
 def _short(text: str, n: int = 24) -> str:
@@ -78,7 +90,7 @@ def _ticket(ctx: Context, verb: str) -> Complaint | Reply:
     if not ticket:
         return Reply(TEXTS["need_ticket"].format(example=f"{verb} {EXAMPLE}"))
     c = visible_ticket(ctx, ticket)
-    return c if c is not None else Reply(TEXTS["not_found"])
+    return c if c is not None else Reply(TEXTS["not_found_staff"])
 
 
 def _act(ctx: Context, verb: str, fn: Callable[[Complaint], str]) -> Reply:
@@ -96,8 +108,49 @@ def _slot(ctx: Context, *names: str) -> str:
     return next((str(v).strip() for n in names if (v := ctx.slots.get(n))), "")
 
 
+def staff_pusher(ctx: Context) -> Push:
+    def push(openid: str, text: str, key: str) -> None:
+        ctx.push(openid, text, notice_key=key, kind="ticket_staff")
+    return push
+
+
+def _by_number(ctx: Context, number: str, listed: list[str]) -> Complaint | None:
+    """A number written for a ticket: the n-th line of the 待办 list just shown (1, 2 …), else
+    the short form of today's ticket (0004 or 4 → TS<today>-0004), if this person handles it."""
+    if listed and not number.startswith("0") and 1 <= int(number) <= len(listed):
+        return visible_ticket(ctx, listed[int(number) - 1])
+    day = ctx.now.astimezone(ctx.settings.community.tz).strftime("%Y%m%d")
+    return visible_ticket(ctx, f"TS{day}-{int(number):04d}") if int(number) else None
+
+
+def resolve_number(ctx: Context, listed: list[str]) -> bool | None:
+    """Put the ticket a number stands for into the understood slots (so the confirmation shows
+    it and carries it). None: no number written; False: a number that matches nothing."""
+    u = ctx.understanding
+    m = NUMBERED.match(ctx.inbound.text or "")
+    if u is None or m is None or VERBS[m[1]] != u.intent or _slot(ctx, "ticket"):
+        return None
+    c = _by_number(ctx, m[2], listed)
+    if c is None:
+        ctx.extra["unresolved_number"] = (m[1], m[2])
+        return False
+    slots = {**u.slots, "ticket": c.ticket, "picked": True}
+    if u.intent in REST_SLOT:
+        slots[REST_SLOT[u.intent]] = (m[3] or "").strip()
+        if not slots[REST_SLOT[u.intent]]:
+            del slots[REST_SLOT[u.intent]]
+    ctx.understanding = replace(u, slots=slots)
+    return True
+
+
 def _named_ticket(ctx: Context) -> str:
-    return _slot(ctx, "ticket").upper() or TEXTS["describe_some_ticket"]
+    if not _slot(ctx, "ticket"):
+        resolve_number(ctx, [])
+    ticket = _slot(ctx, "ticket").upper()
+    if not ticket:
+        return TEXTS["describe_some_ticket"]
+    c = visible_ticket(ctx, ticket) if ctx.slots.get("picked") else None
+    return f"{ticket}（{c.category_label}｜{place_label(ctx, c)}）" if c is not None else ticket
 
 
 # What a staff command inferred from free text would do, for "您是要……吗？".
@@ -143,22 +196,8 @@ def register(d: Dispatcher) -> None:
                     name=name, names="、".join(p.name for p in people if p.openid))
             if c.state not in OPEN_STATES:
                 return TEXTS["cannot_assign"].format(ticket=c.ticket, state=c.state_label)
-            if c.state == SUBMITTED:     # accepting on the way; the resident hears once
-                transition(ctx.session, c, ACCEPTED, _actor(ctx), None, ctx.now)
-            c.assignee_id = st.id
-            note = f"转给{st.name}"
-            resident_told = c.state == ACCEPTED     # already in progress: no state change to push
-            if resident_told:
-                transition(ctx.session, c, IN_PROGRESS, _actor(ctx), note, ctx.now, pusher(ctx))
-            told = {(True, True): "both", (False, True): "staff", (True, False): "resident",
-                    (False, False): "none"}[(resident_told, bool(st.openid))]
-            if st.openid:
-                ctx.push(st.openid, TEXTS["assigned_to_you"].format(
-                    ticket=c.ticket, category=c.category_label, place=place_label(ctx, c),
-                    text=_short(c.text, 60)), notice_key=f"ticket:{c.id}:assign:{st.id}:"
-                    f"{ctx.now:%Y%m%d%H%M%S}", kind="ticket_staff")
-            return TEXTS["assigned"].format(ticket=c.ticket, name=st.name, told=TEXTS[
-                "assigned_told_" + told].format(name=st.name))
+            done = assign_to(ctx.session, c, st, _actor(ctx), ctx.now, pusher(ctx), staff_pusher(ctx))
+            return TEXTS["assigned"].format(ticket=c.ticket, name=st.name, told=told_text(done, st.name))
         return _act(ctx, "转办", do)
 
     @d.intent("complaint.resolve", staff=True, describe=DESCRIBE["complaint.resolve"])
@@ -189,14 +228,20 @@ def register(d: Dispatcher) -> None:
             tickets = [t for t in (slots.get("ticket"), slots.get("target")) if t]
         if len(tickets) < 2:
             return Reply(TEXTS["need_two"])
-        child, parent = visible_ticket(ctx, tickets[0]), visible_ticket(ctx, tickets[1])
-        if child is None or parent is None:
-            return Reply(TEXTS["not_found"])
-        try:
-            merge(ctx.session, child, parent, _actor(ctx), ctx.now, pusher(ctx))
-        except TransitionError as exc:
-            return Reply(f"{child.ticket}：{exc}")
-        return Reply(TEXTS["merged"].format(child=child.ticket, parent=parent.ticket))
+        return _merge(ctx, tickets[0], tickets[1], confirmed=False)
+
+    @d.state(MERGE_STATE)
+    def merge_confirm(ctx: Context, inbound: Inbound) -> Reply | None:
+        """合并 of two requests of another category or building: 1 merges, 2 leaves both."""
+        text = (inbound.text or "").strip()
+        data = dict(ctx.dialog.data)
+        if NO.match(text):
+            ctx.dialog.clear()
+            return Reply(TEXTS["merge_cancelled"])
+        if not YES.match(text):
+            return None
+        ctx.dialog.clear()
+        return _merge(ctx, data.get("child", ""), data.get("parent", ""), confirmed=True)
 
     @d.intent("complaint.cluster_meeting", staff=True, describe=DESCRIBE["complaint.cluster_meeting"])
     def cluster_to_meeting(ctx: Context, inbound: Inbound) -> Reply:
@@ -246,4 +291,69 @@ def register(d: Dispatcher) -> None:
         if len(rows) > TODO_LIMIT:
             lines.append(TEXTS["todo_more"].format(n=len(rows) - TODO_LIMIT))
         lines.append(TEXTS["todo_foot"])
+        ctx.dialog.set(TODO_STATE, tickets=[c.ticket for c in rows[:TODO_LIMIT]])
         return Reply("\n".join(lines))
+
+    @d.state(TODO_STATE, quiet=True)
+    def todo_pick(ctx: Context, inbound: Inbound) -> Reply | None:
+        """受理 2 after 待办: the 2nd line of the list just shown (confirmed, naming the ticket)."""
+        u = ctx.understanding
+        found = resolve_number(ctx, list(ctx.dialog.data.get("tickets", [])))
+        if found is None or u is None:
+            return None
+        if not found:
+            return _forms(ctx)
+        return d.run_understood(ctx, ctx.understanding)
+
+    def forms_instead_of_question(ctx: Context, reply: Reply) -> Reply:
+        """A number that matches no ticket: say which forms work, rather than ask
+        "您是要受理 一条诉求（还没写编号）吗？" and then ask for the number again."""
+        if "unresolved_number" in ctx.extra and ctx.dialog.state == "confirm":
+            ctx.dialog.clear()
+            return _forms(ctx)
+        return reply
+    d.reply_hooks.append(forms_instead_of_question)
+
+
+def _forms(ctx: Context) -> Reply:
+    verb, number = ctx.extra.pop("unresolved_number", ("受理", ""))
+    return Reply(TEXTS["number_forms"].format(verb=verb, number=number))
+
+
+def told_text(done: Assigned, name: str) -> str:
+    """Who heard of a reassignment, in one sentence or two."""
+    told = {(True, True): "both", (False, True): "staff", (True, False): "resident",
+            (False, False): "none"}[(done.resident_told, done.assignee_told)]
+    text = TEXTS["assigned_told_" + told].format(name=name)
+    if done.previous is not None:
+        key = "assigned_previous_told" if done.previous_told else "assigned_previous_untold"
+        text += TEXTS[key].format(name=done.previous.name)
+    return text
+
+
+def _merge(ctx: Context, child_ticket: str, parent_ticket: str, *, confirmed: bool) -> Reply:
+    child, parent = visible_ticket(ctx, child_ticket), visible_ticket(ctx, parent_ticket)
+    if child is None or parent is None:
+        return Reply(TEXTS["not_found_staff"])
+    try:
+        merge(ctx.session, child, parent, _actor(ctx), ctx.now, pusher(ctx), confirmed=confirmed,
+              staff_push=staff_pusher(ctx))
+    except MergeNeedsConfirmation as exc:
+        ctx.dialog.set(MERGE_STATE, child=child.ticket, parent=parent.ticket)
+        return Reply(TEXTS["merge_check"].format(warning=exc, child=exc.lines[0], parent=exc.lines[1]))
+    except TransitionError as exc:
+        return Reply(f"{child.ticket}：{exc}")
+    return Reply(TEXTS["merged"].format(child=child.ticket, parent=parent.ticket))
+
+
+def offer_resolve(ctx: Context, note: str) -> Reply:
+    """Staff free text that reads like a resident's verdict (我已经处理好了TS…，杂物已清走):
+    offer 办结 of the ticket they named, or say how staff write it."""
+    c = visible_ticket(ctx, _slot(ctx, "ticket")) if _slot(ctx, "ticket") else None
+    if c is None:
+        return Reply(TEXTS["not_found_staff" if _slot(ctx, "ticket") else "staff_forms"])
+    why = refusal(c.state, RESOLVED)
+    if why:
+        return Reply(f"{c.ticket}：{why}")
+    ctx.dialog.set("confirm", intent="complaint.resolve", slots={"ticket": c.ticket, "note": note})
+    return Reply(TEXTS["staff_done_offer"].format(ticket=c.ticket, note=note))

@@ -104,7 +104,9 @@ def test_category_other_is_never_offered_as_the_same_problem(world: World) -> No
 def test_details_right_after_filing_are_added_to_that_request(world: World) -> None:
     world.talk("o-a").run([
         ("楼上漏水漏到我家了", ["已收到您的诉求", T1]),
-        ("卫生间天花板一直在滴，楼上602没人在家", [f"已补充到 {T1}", "天花板一直在滴", "再报一个"]),
+        # read as another category (邻里纠纷): asked, and 1 adds it
+        ("卫生间天花板一直在滴，楼上602没人在家", [f"补充到 {T1}", "还是另一个问题"]),
+        ("1", [f"已补充到 {T1}", "天花板一直在滴", "再报一个"]),
         ("楼上602没人在家，电话也打不通", f"已补充到 {T1}"),
         (f"查询 {T1}", ["补充：卫生间天花板一直在滴", "补充：楼上602没人在家"]),
     ])
