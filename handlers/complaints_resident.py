@@ -52,10 +52,32 @@ def _mine(ctx: Context, household_id: int) -> list[Complaint]:
         .order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(LIST_LIMIT)))
 
 
-def _latest_resolved(ctx: Context, household_id: int) -> Complaint | None:
-    return ctx.session.scalars(select(Complaint).where(
+def _resolved(ctx: Context, household_id: int) -> list[Complaint]:
+    """The household's requests resolved and waiting for a rating, latest first."""
+    return list(ctx.session.scalars(select(Complaint).where(
         Complaint.household_id == household_id, Complaint.state == RESOLVED)
-        .order_by(Complaint.resolved_at.desc(), Complaint.id.desc())).first()
+        .order_by(Complaint.resolved_at.desc(), Complaint.id.desc()).limit(LIST_LIMIT)))
+
+
+def _latest_resolved(ctx: Context, household_id: int) -> Complaint | None:
+    found = _resolved(ctx, household_id)
+    return found[0] if found else None
+
+
+def _rate_what(c: Complaint, score: int) -> str:
+    return TEXTS["rate_describe"].format(ticket=c.ticket, category=c.category_label, text=_short(c.text, 16),
+                                         score=score)
+
+
+def _which_to_rate(ctx: Context, household_id: int, score: int | None, comment: str | None) -> Reply | None:
+    """With several requests waiting for a rating and none named, ask which (a number picks)."""
+    found = _resolved(ctx, household_id)
+    if ctx.slots.get("ticket") or len(found) < 2:
+        return None
+    ctx.dialog.set("complaint.rate_pick", tickets=[c.ticket for c in found], score=score, comment=comment)
+    items = "\n".join(TEXTS["rate_which_item"].format(i=i, ticket=c.ticket, category=c.category_label,
+                                                       text=_short(c.text, 16)) for i, c in enumerate(found, 1))
+    return Reply(TEXTS["rate_which"].format(n=len(found), items=items))
 
 
 def _target(ctx: Context) -> Complaint | None:
@@ -149,17 +171,47 @@ def register(d: Dispatcher) -> None:
                                                state=c.state_label, text=_short(c.text))
                   for i, c in enumerate(rows, 1)]
         lines.append(TEXTS["my_list_foot"].format(ticket=rows[0].ticket))
+        ctx.dialog.set("complaint.list", tickets=[c.ticket for c in rows])
         return Reply("\n".join(lines))
+
+    @d.state("complaint.list", quiet=True)
+    def list_pick(ctx: Context, inbound: Inbound) -> Reply | None:
+        """A number after 我的诉求 opens that line (it was never a score)."""
+        text, tickets = (inbound.text or "").strip(), ctx.dialog.data.get("tickets", [])
+        if not (text.isdigit() and 1 <= int(text) <= len(tickets)):
+            return None
+        c = by_ticket(ctx.session, tickets[int(text) - 1])
+        h = household_of(ctx)
+        if c is None or h is None or not visible_to(ctx.session, c, h.id):
+            return None
+        return Reply(detail(ctx, c))
+
+    @d.state("complaint.rate_pick")
+    def rate_pick(ctx: Context, inbound: Inbound) -> Reply | None:
+        text, data = (inbound.text or "").strip(), dict(ctx.dialog.data)
+        tickets = data.get("tickets", [])
+        if not (text.isdigit() and 1 <= int(text) <= len(tickets)):
+            return None
+        ctx.dialog.clear()
+        c, h = by_ticket(ctx.session, tickets[int(text) - 1]), household_of(ctx)
+        if c is None or h is None or c.household_id != h.id:
+            return None
+        if data.get("score") is None:
+            ctx.dialog.set("complaint.rate_score", ticket=c.ticket, comment=data.get("comment"))
+            return Reply(TEXTS["ask_score"].format(ticket=c.ticket))
+        return rate(ctx, c, int(data["score"]), data.get("comment"))
 
     @d.intent("complaint.rate")
     def rate_intent(ctx: Context, inbound: Inbound) -> Reply:
         h = require_household(ctx)
         if isinstance(h, Reply):
             return _staff_done(ctx) or h
+        score = _score_of(ctx)
+        if (which := _which_to_rate(ctx, h.id, score, ctx.slots.get("comment"))) is not None:
+            return which
         c = _target(ctx)
         if c is None:
             return Reply(TEXTS["not_found" if ctx.slots.get("ticket") else "nothing_to_rate"])
-        score = _score_of(ctx)
         if score is None:
             if c.state != RESOLVED:
                 return rate(ctx, c, 5, None)     # explains why it cannot be rated
@@ -170,8 +222,8 @@ def register(d: Dispatcher) -> None:
         if c.state == RESOLVED and (ask := _ask_if_not_fixed(ctx, c, score, comment)) is not None:
             return ask
         if c.state == RESOLVED:
-            ask = _confirm(ctx, "complaint.rate", c, TEXTS["rate_describe"].format(
-                ticket=c.ticket, score=score), score=score, comment=ctx.slots.get("comment"))
+            ask = _confirm(ctx, "complaint.rate", c, _rate_what(c, score), score=score,
+                           comment=ctx.slots.get("comment"))
             if ask is not None:
                 return ask
         return rate(ctx, c, score, ctx.slots.get("comment"))
@@ -188,8 +240,10 @@ def register(d: Dispatcher) -> None:
         if c is None:
             return None
         score = "一二三四五".index(m[1]) + 1 if m[1] in "一二三四五" else int(m[1])
+        if (which := _which_to_rate(ctx, h.id, score, None)) is not None:
+            return which
         ctx.dialog.set("complaint.confirm", intent="complaint.rate", ticket=c.ticket, score=score)
-        return Reply(TEXTS["confirm"].format(what=TEXTS["rate_describe"].format(ticket=c.ticket, score=score)))
+        return Reply(TEXTS["confirm"].format(what=_rate_what(c, score)))
 
     @d.state("complaint.confirm")
     def confirm(ctx: Context, inbound: Inbound) -> Reply | None:

@@ -22,3 +22,10 @@ def test_said_plainly_as_another_it_is_filed_with_a_clean_text(world: World) -> 
         (f"查询 {T2}", ["楼道里堆满了旧家具", "!情"]),
         ("对了，小区门口垃圾桶满了", ["已收到您的诉求", "TS20261127-0003"]),
     ])
+
+
+def test_i_cannot_say_is_no_problem_text(world: World) -> None:
+    world.talk("o-a").run([
+        ("我要投诉", "说说是什么问题"),
+        ("那个，我也说不清楚", ["!已收到您的诉求", "还没听明白"]),
+    ])
