@@ -17,9 +17,9 @@ from console.tenancy import community_id, require_community
 from console.web import bp, db, now, send_soon
 from models.authz import handles, staff_of_community
 from models.community import BUILDING, Place
-from models.complaint_rules import (Actor, Assigned, MergeNeedsConfirmation, TransitionError, assign, merge,
-                                    transition)
-from models.complaint_rules import merge_check as merge_check_rules
+from models.complaint_handover import Assigned, MergeNeedsConfirmation, assign, merge
+from models.complaint_handover import merge_check as merge_check_rules
+from models.complaint_rules import Actor, TransitionError, transition
 from models.complaints import (ACCEPTED, CATEGORIES, IN_PROGRESS, OPEN_STATES, REJECTED, RESOLVED,
                                STATE_LABELS, SUBMITTED, Complaint, ComplaintEvent, by_ticket)
 from models.people import Staff

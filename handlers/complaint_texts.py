@@ -1,8 +1,8 @@
 """Everything residents and staff read in the requests (民情诉求) family, in one place.
 
 State-change pushes, the jobs' texts and what staff are told of a reassignment or a merge
-are in models/complaint_rules (PUSH_TEXTS, JOB_TEXTS, ASSIGN_TEXTS, MERGE_TEXTS), since the
-jobs under notices/ and the console send them too."""
+are in models/complaint_rules (PUSH_TEXTS, JOB_TEXTS) and models/complaint_handover
+(ASSIGN_TEXTS, MERGE_TEXTS), since the jobs under notices/ and the console send them too."""
 from __future__ import annotations
 
 TEXTS = {

@@ -17,19 +17,17 @@ from bot.reply import Reply
 from handlers.common import local, staff_of
 from handlers.complaint_texts import TEXTS
 from models import authz
+from models.complaint_handover import Assigned, MergeNeedsConfirmation, merge
+from models.complaint_handover import assign as assign_to
 from models.complaint_rules import (
     Actor,
-    Assigned,
-    MergeNeedsConfirmation,
     Push,
     TransitionError,
     cluster_meeting,
     household_label,
-    merge,
     refusal,
     transition,
 )
-from models.complaint_rules import assign as assign_to
 from models.complaints import (
     ACCEPTED,
     OPEN_STATES,

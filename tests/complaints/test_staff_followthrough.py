@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from models.community import Community
-from models.complaint_rules import SYSTEM, TransitionError, merge
+from models.complaint_handover import merge
+from models.complaint_rules import SYSTEM, TransitionError
 from models.complaints import Complaint
 from tests.complaints.conftest import World
 
