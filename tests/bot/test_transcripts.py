@@ -10,6 +10,7 @@ import pytest
 from bot.context import Context
 from bot.inbound import Inbound
 from bot.reply import Reply
+from tests.community.helpers import add_staff
 from tests.wechat_side import Transcript, WeChatSide
 
 
@@ -115,8 +116,6 @@ def test_a_resident_sending_a_staff_command_is_refused(talk: Transcript, app: An
 
 
 def test_staff_with_the_right_role_may_act(talk: Transcript, app: Any) -> None:
-    from models.db import transaction
-    from tests import factories
     done: list[str] = []
     d = app.extensions["linli"].dispatcher
 
@@ -125,8 +124,7 @@ def test_staff_with_the_right_role_may_act(talk: Transcript, app: Any) -> None:
         done.append("accepted")
         return Reply("已受理")
 
-    with transaction(app.extensions["linli"].factory) as s:
-        factories.staff(s, "o-talk", role="网格员")
+    add_staff(app, "o-talk", "网格员")
     talk.run([("受理 TS20261127-0012", "已受理")])
     assert done == ["accepted"]
 
@@ -148,10 +146,7 @@ def test_a_residents_free_text_read_as_a_staff_command_is_asked_about_not_refuse
 
 
 def test_staff_free_text_is_confirmed_in_words_never_by_intent_name(talk: Transcript, app: Any) -> None:
-    from models.db import transaction
-    from tests import factories
-    with transaction(app.extensions["linli"].factory) as s:
-        factories.staff(s, "o-talk", role="社工")
+    add_staff(app, "o-talk", "社工")
     talk.run([("看看这个月的统计数据", ["您是要查看统计吗", "!stats"]), ("1", "统计")])
 
 
@@ -176,21 +171,15 @@ def test_an_ok_inside_a_dialog_is_still_the_dialogs_answer(app: Any, wechat: WeC
 
 
 def test_staff_help_lists_the_commands_their_role_allows(talk: Transcript, app: Any, wechat: WeChatSide) -> None:
-    from models.db import transaction
-    from tests import factories
-    with transaction(app.extensions["linli"].factory) as s:
-        factories.staff(s, "o-grid", role="网格员")
-        factories.staff(s, "o-head", role="居委会", name="王主任")
+    add_staff(app, "o-grid", "网格员")
+    add_staff(app, "o-head", "居委会", name="王主任")
     Transcript(wechat, "o-grid").run([("帮助", ["工作人员可以发", "受理 编号", "办结 编号 说明", "!创建会议"])])
     Transcript(wechat, "o-head").run([("帮助", ["工作人员可以发", "创建会议", "统计", "延长表决 编号 时间"])])
     talk.run([("帮助", ["1.", "!工作人员可以发"])])
 
 
 def test_a_staff_member_whose_role_lacks_a_command_is_told_who_has_it(wechat: WeChatSide, app: Any) -> None:
-    from models.db import transaction
-    from tests import factories
-    with transaction(app.extensions["linli"].factory) as s:
-        factories.staff(s, "o-grid2", role="网格员")
+    add_staff(app, "o-grid2", "网格员")
     Transcript(wechat, "o-grid2").run([
         ("发布通知", ["网格员不能发布通知", "居委会、社工", "!需要工作人员权限"]),
         ("创建会议", ["网格员不能创建会议"]),

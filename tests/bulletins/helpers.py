@@ -97,3 +97,13 @@ def publish(app: Any, *extra: str, scope: str = "3号楼2单元", topic: str = "
               "--body", body, *extra)
     assert res.exit_code == 0, res.output
     return int(res.stdout.splitlines()[0])
+
+
+def staff_publishing(app: Any) -> None:
+    """The bulletin community, the service clock at 10:00 and 王社工 (o-staff, 社工) on WeChat."""
+    community(app)
+    linli = app.extensions["linli"]
+    clock = next_local(10)
+    linli.service.clock = lambda: clock
+    with transaction(linli.factory) as s:
+        f.staff(s, "o-staff", role="社工", name="王社工")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.db import transaction
-from tests import factories as f
 from tests.bulletins.helpers import (
+    staff_publishing,
     UNIT32,
     community,
     deliveries,
@@ -67,12 +66,7 @@ def test_subscribe_and_unsubscribe_by_command_number_and_free_text(live: Any) ->
 
 def test_staff_publish_by_chat_with_preview_and_confirmation(live: Any) -> None:
     srv = live()
-    community(srv.app)
-    linli = srv.app.extensions["linli"]
-    clock = next_local(10)
-    linli.service.clock = lambda: clock
-    with transaction(linli.factory) as s:
-        f.staff(s, "o-staff", role="社工", name="王社工")
+    staff_publishing(srv.app)
     side = WeChatSide(srv.app)
     for openid in UNIT32:
         side.say(openid, "你好")

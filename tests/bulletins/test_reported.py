@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.db import transaction
-from tests import factories as f
 from tests.bulletins.helpers import (
+    staff_publishing,
     UNIT32,
     cli,
     community,
@@ -67,12 +66,7 @@ def test_a_number_after_the_list_shows_that_notice_in_full(live: Any) -> None:
 
 def test_staff_publish_takes_the_topic_out_of_the_title_and_reads_loose_answers(live: Any) -> None:
     srv = live()
-    community(srv.app)
-    linli = srv.app.extensions["linli"]
-    clock = next_local(10)
-    linli.service.clock = lambda: clock
-    with transaction(linli.factory) as s:
-        f.staff(s, "o-staff", role="社工", name="王社工")
+    staff_publishing(srv.app)
     Transcript(WeChatSide(srv.app), "o-staff").run([
         ("发布通知 停水停电 明天3号楼停水", ["（标题：明天3号楼停水）", "!停水停电 明天"]),
         ("取消", "已取消"),

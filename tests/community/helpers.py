@@ -4,11 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.base import utcnow
 from models.db import transaction
 from models.people import Staff
+from models.resident import Resident
 from models.roster import Report, import_roster
 from models.roster_io import read_roster
 from models.sandbox import SandboxMessage
@@ -36,3 +37,13 @@ def pushes(app: Any, openid: str) -> list[str]:
                                                       SandboxMessage.direction == "push")
                          .order_by(SandboxMessage.id))
         return [str(r.body.get("text", {}).get("content") or r.body) for r in rows]
+
+
+def resident(app: Any, openid: str) -> Resident | None:
+    with app.extensions["linli"].factory() as s:
+        return s.scalars(select(Resident).where(Resident.openid == openid)).first()
+
+
+def count(app: Any, model: Any) -> int:
+    with app.extensions["linli"].factory() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0

@@ -8,26 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models.base import utcnow
 from models.people import BindAttempt, BindingRequest
 from models.resident import Resident
-from tests.community.helpers import add_staff, load_roster, pushes
+from tests.community.helpers import add_staff, count, load_roster, pushes, resident
 from tests.wechat_side import Transcript, WeChatSide
 
 LABEL = "黄巷新村3号楼2单元301室"
-
-
-@pytest.fixture
-def side(app: Any, wechat: WeChatSide) -> WeChatSide:
-    load_roster(app)
-    return wechat
-
-
-def resident(app: Any, openid: str) -> Resident | None:
-    with app.extensions["linli"].factory() as s:
-        return s.scalars(select(Resident).where(Resident.openid == openid)).first()
 
 
 def wait_for_pushes(app: Any, openid: str, timeout: float = 10.0) -> list[str]:
@@ -39,11 +28,6 @@ def wait_for_pushes(app: Any, openid: str, timeout: float = 10.0) -> list[str]:
         if got or time.monotonic() > deadline:
             return got
         time.sleep(0.05)
-
-
-def count(app: Any, model: Any) -> int:
-    with app.extensions["linli"].factory() as s:
-        return s.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_roster_match_binds_and_verifies_at_once(app: Any, side: WeChatSide) -> None:

@@ -6,30 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from models.people import BindAttempt, BindingRequest
-from models.resident import Resident
-from tests.community.helpers import load_roster
+from tests.community.helpers import count, resident
 from tests.wechat_side import Transcript, WeChatSide
 
 LABEL_302 = "黄巷新村3号楼2单元302室"
-
-
-@pytest.fixture
-def side(app: Any, wechat: WeChatSide) -> WeChatSide:
-    load_roster(app)
-    return wechat
-
-
-def resident(app: Any, openid: str) -> Resident | None:
-    with app.extensions["linli"].factory() as s:
-        return s.scalars(select(Resident).where(Resident.openid == openid)).first()
-
-
-def count(app: Any, model: Any) -> int:
-    with app.extensions["linli"].factory() as s:
-        return s.scalar(select(func.count()).select_from(model)) or 0
 
 
 @pytest.mark.parametrize("said", ["我是3栋2单元302的李强，手机尾号2222",
