@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models.db import transaction
+from models.complaints import Complaint
 from models.delivery import Delivery
 from tests import factories as f
 from tests.wechat_side import Transcript, WeChatSide
@@ -55,6 +56,13 @@ class World:
         m = re.search(r"TS\d{8}-\d{4}", reply)
         assert m, reply
         return m.group(0)
+
+    def complaint(self, ticket: str) -> Complaint:
+        """The request as stored now (detached: read its fields after the session closed)."""
+        with self.app.extensions["linli"].factory() as s:
+            c = s.scalars(select(Complaint).where(Complaint.ticket == ticket)).one()
+            s.expunge(c)
+            return c
 
 
 def build_people(app: Any) -> None:

@@ -8,13 +8,6 @@ from models.complaints import Complaint, ComplaintEvent, ComplaintFollower
 from tests.complaints.conftest import World
 
 
-def _complaint(world: World, ticket: str) -> Complaint:
-    with world.app.extensions["linli"].factory() as s:
-        c = s.scalars(select(Complaint).where(Complaint.ticket == ticket)).one()
-        s.expunge(c)
-        return c
-
-
 def test_file_accept_resolve_rate_close(world: World) -> None:
     reply = world.say("o-a", "楼道灯坏了三天了没人修")
     assert "TS20261127-0001" in reply and "设施报修" in reply
@@ -38,7 +31,7 @@ def test_file_accept_resolve_rate_close(world: World) -> None:
         (f"评价 {t} 4", "已经评价过了"),
         ("我的诉求", [t, "已评价"]),
     ])
-    c = _complaint(world, t)
+    c = world.complaint(t)
     assert (c.state, c.rating, c.rating_comment) == ("closed", 5, "很及时")
     with world.app.extensions["linli"].factory() as s:
         steps = s.execute(select(ComplaintEvent.from_state, ComplaintEvent.to_state,
@@ -58,7 +51,7 @@ def test_reopen_goes_back_to_in_progress_and_tells_the_assignee(world: World) ->
         ("1", [f"已重新打开 {t}", "告诉了工作人员"]),
         (f"评价 {t} 5", "现在是“处理中”，办结后才能评价"),
     ])
-    assert _complaint(world, t).state == "in_progress"
+    assert world.complaint(t).state == "in_progress"
     told = world.pushes("o-grid")
     assert any("诉求重开" in p and t in p and "还是坏的" in p for p in told)
     assert not any("诉求重开" in p for p in world.pushes("o-social"))   # only the assignee
@@ -69,7 +62,7 @@ def test_reopen_without_assignee_tells_all_staff(world: World) -> None:
     t = world.ticket_of(world.say("o-a", "诉求 3号楼楼道灯坏了"))
     world.say("o-head", f"受理 {t}")
     with world.app.extensions["linli"].factory.begin() as s:
-        s.get(Complaint, _complaint(world, t).id).assignee_id = None
+        s.get(Complaint, world.complaint(t).id).assignee_id = None
     world.say("o-head", f"办结 {t} 已修")
     world.say("o-a", f"没修好 {t}")
     world.say("o-a", "1")
@@ -86,7 +79,7 @@ def test_reject_tells_the_reason_and_ends_the_request(world: World) -> None:
         (f"办结 {t} 好了", "该诉求已驳回，不能再办结"),
     ])
     assert any("不予受理：不属于社区管理范围" in p for p in world.pushes("o-a"))
-    assert _complaint(world, t).state == "rejected"
+    assert world.complaint(t).state == "rejected"
     world.talk("o-a").run([(f"查询 {t}", ["不予受理", "不属于社区管理范围"])])
 
 
@@ -121,7 +114,7 @@ def test_merge_moves_residents_to_the_kept_request(world: World) -> None:
         (f"受理 {t2}", "该诉求已合并，不能再受理"),
     ])
     assert any("已合并" in p and t1 in p for p in world.pushes("o-b"))
-    assert _complaint(world, t2).merged_into_id == _complaint(world, t1).id
+    assert world.complaint(t2).merged_into_id == world.complaint(t1).id
     world.say("o-grid", f"受理 {t1}")
     world.say("o-grid", f"办结 {t1} 已清运")
     assert any("已办结" in p and t1 in p for p in world.pushes("o-b"))
@@ -145,5 +138,5 @@ def test_staff_commands_are_refused_to_residents(world: World) -> None:
                     f"合并 {t} TS20261127-0009", "待办"):
         reply = world.say("o-b", command)
         assert "需要工作人员权限" in reply, (command, reply)
-    assert _complaint(world, t).state == "submitted"
+    assert world.complaint(t).state == "submitted"
     assert world.pushes("o-a") == []

@@ -13,13 +13,6 @@ from models.complaints import Complaint
 from tests.complaints.conftest import World
 
 
-def _complaint(world: World, ticket: str) -> Complaint:
-    with world.app.extensions["linli"].factory() as s:
-        c = s.scalars(select(Complaint).where(Complaint.ticket == ticket)).one()
-        s.expunge(c)
-        return c
-
-
 # 1. Merging -----------------------------------------------------------------------------------
 
 def test_merging_requests_of_another_category_and_building_shows_both_and_asks(world: World) -> None:
@@ -32,11 +25,11 @@ def test_merging_requests_of_another_category_and_building_shows_both_and_asks(w
                                    "!已把"]),
         ("2", "没有合并"),
     ])
-    assert _complaint(world, rubbish).state == "in_progress"
+    assert world.complaint(rubbish).state == "in_progress"
     world.talk("o-c").run([("我的诉求", [rubbish, "!" + rail])])
     world.talk("o-head").run([(f"合并 {rubbish} {rail}", "回复 1 合并"),
                               ("1", f"已把 {rubbish} 合并到 {rail}")])
-    assert _complaint(world, rubbish).state == "merged"
+    assert world.complaint(rubbish).state == "merged"
     told = world.pushes("o-grid")[-1]          # 李网格 had the rubbish: told where it went
     assert "已合并" in told and rubbish in told and rail in told and "不用再单独处理" in told
 
@@ -92,7 +85,7 @@ def test_a_list_number_after_todo_names_that_ticket(world: World) -> None:
         ("受理 2", [f"您是要受理 {second}", "环境卫生", "5号楼", "!还没写编号"]),
         ("1", f"已受理 {second}"),
     ])
-    assert _complaint(world, first).state == "submitted"
+    assert world.complaint(first).state == "submitted"
     world.talk("o-grid").run([("待办", "待办诉求 2 条"), ("受理 7", ["没找到“7”", "受理 TS", "待办"])])
 
 
@@ -143,14 +136,14 @@ def test_a_low_score_saying_still_broken_can_reopen(world: World) -> None:
         (f"评价 {t} 2 灯还是不亮", ["回复 1 重新处理（工作人员会再来）", "回复 2 就按 2 分评价归档", "!已归档"]),
         ("1", f"已重新打开 {t}"),
     ])
-    assert _complaint(world, t).state == "in_progress"
+    assert world.complaint(t).state == "in_progress"
     assert any("诉求重开" in p and "灯还是不亮" in p for p in world.pushes("o-grid"))
 
 
 def test_a_low_score_saying_still_broken_archives_when_the_resident_says_so(world: World) -> None:
     t = _resolved(world)
     world.talk("o-a").run([(f"评价 {t} 1 还是不亮", "回复 2 就按 1 分"), ("2", "谢谢您的评价（1分）")])
-    c = _complaint(world, t)
+    c = world.complaint(t)
     assert c.state == "closed" and c.rating == 1
 
 
