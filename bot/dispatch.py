@@ -61,6 +61,7 @@ class Dispatcher:
         self.intents: dict[str, IntentSpec] = {}
         self.states: dict[str, StateHandler] = {}
         self.quiet_states: set[str] = set()
+        self.confirm_states: set[str] = set()
         self.fallbacks: list[StateHandler] = []
         self.events: dict[str, Handler] = {}
         self.media: dict[str, Handler] = {}
@@ -79,14 +80,18 @@ class Dispatcher:
             return fn
         return register
 
-    def state(self, name: str, *, quiet: bool = False) -> Callable[[StateHandler], StateHandler]:
+    def state(self, name: str, *, quiet: bool = False,
+              confirms: bool = False) -> Callable[[StateHandler], StateHandler]:
         """`quiet`: a state that only keeps a list or a just-finished step open for follow-ups
         (the menu, a filed request): when it expires nothing was left half done, so the
-        resident is not told that "the last step timed out"."""
+        resident is not told that "the last step timed out". `confirms`: a "您是要……吗？"
+        question; 取消 there means "don't", so the answer says nothing was done."""
         def register(fn: StateHandler) -> StateHandler:
             self.states[name] = fn
             if quiet:
                 self.quiet_states.add(name)
+            if confirms:
+                self.confirm_states.add(name)
             return fn
         return register
 
@@ -159,7 +164,8 @@ class Dispatcher:
                 was = ctx.dialog.state
                 ctx.dialog.clear()  # the resident moved on to something else
                 if understanding.intent == "cancel" and was != "menu":
-                    return Reply(self.texts["cancel"])  # 算了不弄了 in a dialog: it was cancelled
+                    # 算了不弄了 in a dialog: it was cancelled; in a confirmation, nothing was done
+                    return Reply(self.texts["confirm_cancelled" if was in self.confirm_states else "cancel"])
         return self._with_prefix(prefix, self.run_understood(ctx, understanding))
 
     def run_understood(self, ctx: Context, understanding: Any) -> Reply:

@@ -30,7 +30,7 @@ TEXTS = {
     "unknown": "抱歉，没太明白您的意思。您可以回复数字：",
     "menu_footer": "也可以直接说您的事，比如“楼道灯坏了”。",
     "confirm": "您是要{what}吗？\n回复 1 确认\n回复 2 取消",
-    "confirm_cancelled": "好的，没有办理。还有别的事吗？",
+    "confirm_cancelled": "好的，没有办理，一切照旧。还有别的事吗？",
     "staff_only": "这个操作需要工作人员权限。如需帮助，请回复“帮助”。",
     "role_lacks": "{role}不能{what}，这需要{roles}来办。请联系他们，或回复“帮助”看看您能用的命令。",
     "voice_unrecognised": "没听清您的语音，请再说一遍，或者打字告诉我。",
@@ -64,7 +64,8 @@ STAFF_COMMANDS = (
     ("stats", "统计"),
 )
 ACKNOWLEDGED = re.compile(r"知道了|明白了|晓得了|收到|懂了")
-NO = re.compile(r"^(2|二|不|不是|不对|不要|不用|否|算了|取消)[。.!！]*$")
+BALLOT_WORD = re.compile(r"^(同意|反对|弃权)(?:的|吧|啊)?[。.!！]*$")
+NO = re.compile(r"^(2|二|不|不是|不对|不要|不用|否|算了|取消|不取消|别取消|不要取消|先不|先不了)[。.!！]*$")
 
 
 def _t(ctx: Context, key: str) -> str:
@@ -116,11 +117,12 @@ def register(d: Dispatcher) -> None:
 
     @d.intent("cancel")
     def cancel(ctx: Context, inbound: Inbound) -> Reply:
-        if ctx.dialog.state in (None, "menu"):
-            ctx.dialog.clear()
-            return Reply(TEXTS["cancel_nothing"])
+        state = ctx.dialog.state
         ctx.dialog.clear()
-        return Reply(TEXTS["cancel"])
+        if state in (None, "menu"):
+            return Reply(TEXTS["cancel_nothing"])
+        # 取消 answering "您是要取消报名吗？" keeps the sign-up: say nothing was done
+        return Reply(TEXTS["confirm_cancelled" if state in d.confirm_states else "cancel"])
 
     @d.state("menu", quiet=True)
     def menu_choice(ctx: Context, inbound: Inbound) -> Reply | None:
@@ -131,10 +133,15 @@ def register(d: Dispatcher) -> None:
             return d.run_intent(ctx, items[int(text) - 1].intent, slots={})
         return None
 
-    @d.state("confirm")
+    @d.state("confirm", confirms=True)
     def confirm(ctx: Context, inbound: Inbound) -> Reply | None:
         text = (inbound.text or "").strip()
         intent, slots = ctx.dialog.data.get("intent", ""), ctx.dialog.data.get("slots", {})
+        choice = BALLOT_WORD.match(text)
+        if intent == "vote.cast" and choice:
+            # "您是要……投“同意”票吗？" answered 同意 (or 反对): the ballot as now said
+            ctx.dialog.clear()
+            return d.run_intent(ctx, intent, slots={**slots, "choice": choice[1], "option": None})
         if YES.match(text):
             ctx.dialog.clear()
             return d.run_intent(ctx, intent, slots=slots)

@@ -260,7 +260,7 @@ def register(d: Dispatcher) -> None:
         return Reply(TEXTS["preview"].format(topic=data["topic"], title=data["title"],
                                              body=data["body"], scope=scope.label))
 
-    @d.state("bulletin.new.confirm")
+    @d.state("bulletin.new.confirm", confirms=True)
     def new_confirm(ctx: Context, inbound: Inbound) -> Reply | None:
         text = (inbound.text or "").strip()
         if NO.match(text):

@@ -135,9 +135,10 @@ def register(d: Dispatcher) -> None:
             elif not lacks_substance(content) and (last := _just_filed(ctx)) is not None:
                 said = inbound.text or content    # as written, not normalised
                 category = slots.get("category") or "other"
-                if category in ("other", last.category):
+                if category == "other":      # details with no problem of their own (楼上602没人在家)
                     return _supplement(ctx, last, said)
-                # Another kind of problem (垃圾桶满了 right after 广场舞太吵): ask, never guess.
+                # A problem of its own (垃圾桶满了 right after 广场舞太吵, or another door of the
+                # same kind): more of the same, or a new request? Ask, never guess.
                 ctx.dialog.set("complaint.more_or_new", ticket=last.ticket, said=said, content=content,
                                category=category)
                 return Reply(TEXTS["more_or_new"].format(ticket=last.ticket, category=last.category_label,
@@ -183,6 +184,16 @@ def register(d: Dispatcher) -> None:
             ctx.dialog.clear()
             return start_filing(ctx, {"content": data["content"], "category": data["category"],
                                       "photos": [], "location": None}, another=True)
+        u = ctx.understanding
+        if u is not None and not u.canonical and u.intent in ("complaint.new", "unknown") \
+                and not lacks_substance(text):
+            # more words before answering: kept with the first ones, and the question stands
+            data.update(said=f"{data['said']}；{inbound.text or text}", content=f"{data['content']}；{text}")
+            ctx.dialog.set("complaint.more_or_new", **data)
+            c = by_ticket(ctx.session, data.get("ticket", ""))
+            if c is not None:
+                return Reply(TEXTS["more_or_new"].format(ticket=c.ticket, category=c.category_label,
+                                                         old=_short(c.text, 20)))
         return None
 
     @d.state("complaint.bind_first")

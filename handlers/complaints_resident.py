@@ -31,7 +31,9 @@ YES = re.compile(r"^(1|一|确认|确定|是|是的|对|好|好的|嗯)[。.!！
 NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了)[。.!！]*$")
 
 
-SCORE_ALONE = re.compile(r"^([1-5一二三四五])\s*(?:分|星|颗星)?[。.!！]*$")
+# 5 / 4分 alone answering the rating push. A bare 1 or 2 is too often a menu or "1 确认" reflex
+# to be read as a low score: those need 分 (1分, 两分).
+SCORE_ALONE = re.compile(r"^(?:([3-5三四五])|([1-5一二两三四五])\s*(?:分|星|颗星))[。.!！]*$")
 # Words that say the problem is still there: a low score with them is a reopening, maybe.
 NOT_FIXED = re.compile(r"没修好|没有修好|没弄好|没搞好|没处理好|没解决|没有解决|不解决|还是不|"
                        r"还不亮|还不行|还不能|还在|还是坏|又坏|又不|还没好|还没修|没人来|根本没|照样|依旧|仍然")
@@ -239,13 +241,14 @@ def register(d: Dispatcher) -> None:
         c = _latest_resolved(ctx, h.id)
         if c is None:
             return None
-        score = "一二三四五".index(m[1]) + 1 if m[1] in "一二三四五" else int(m[1])
+        digit = (m[1] or m[2]).replace("两", "二")
+        score = "一二三四五".index(digit) + 1 if digit in "一二三四五" else int(digit)
         if (which := _which_to_rate(ctx, h.id, score, None)) is not None:
             return which
         ctx.dialog.set("complaint.confirm", intent="complaint.rate", ticket=c.ticket, score=score)
         return Reply(TEXTS["confirm"].format(what=_rate_what(c, score)))
 
-    @d.state("complaint.confirm")
+    @d.state("complaint.confirm", confirms=True)
     def confirm(ctx: Context, inbound: Inbound) -> Reply | None:
         text = (inbound.text or "").strip()
         data = dict(ctx.dialog.data)
@@ -271,7 +274,7 @@ def register(d: Dispatcher) -> None:
         comment = ctx.dialog.data.get("comment")
         return _ask_if_not_fixed(ctx, c, int(text), comment) or rate(ctx, c, int(text), comment)
 
-    @d.state(LOW_SCORE)
+    @d.state(LOW_SCORE, confirms=True)
     def low_score(ctx: Context, inbound: Inbound) -> Reply | None:
         """A low score that said "still broken": 1 reopens it, 2 rates and archives it."""
         text = (inbound.text or "").strip()

@@ -228,7 +228,7 @@ def register(d: Dispatcher) -> None:
             return Reply(TEXTS["need_two"])
         return _merge(ctx, tickets[0], tickets[1], confirmed=False)
 
-    @d.state(MERGE_STATE)
+    @d.state(MERGE_STATE, confirms=True)
     def merge_confirm(ctx: Context, inbound: Inbound) -> Reply | None:
         """合并 of two requests of another category or building: 1 merges, 2 leaves both."""
         text = (inbound.text or "").strip()

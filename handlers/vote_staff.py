@@ -58,7 +58,7 @@ def register(d: Dispatcher) -> None:
         """取消表决 N, which the NLU does not understand."""
         return change_command(ctx, inbound.text or "")
 
-    @d.state("vote.change")
+    @d.state("vote.change", confirms=True)
     def change_confirm(ctx: Context, inbound: Inbound) -> Reply | None:
         """1 / 2 after "确认把第N号表决……吗？"."""
         text, data = (inbound.text or "").strip(), dict(ctx.dialog.data)

@@ -80,7 +80,10 @@ def test_confirmation_can_be_declined_or_cancelled(app: Any, wechat: WeChatSide)
     done = register_irreversible(app)
     talk = Transcript(wechat, "o-decline")
     talk.run([("周三的会我去不了了", "回复 1 确认"), ("2", "没有办理")])
-    talk.run([("周三的会我去不了了", "回复 1 确认"), ("取消", "已取消")])
+    # 取消 / 不取消 answering "您是要取消会议报名吗？" keep the sign-up, and the reply says so
+    talk.run([("周三的会我去不了了", "回复 1 确认"), ("取消", ["没有办理", "!已取消"])])
+    talk.run([("周三的会我去不了了", "回复 1 确认"), ("不取消", ["没有办理", "!已取消"])])
+    talk.run([("周三的会我去不了了", "回复 1 确认"), ("算了不弄了", ["没有办理", "!已取消"])])
     talk.run([("周三的会我去不了了", "回复 1 确认"), ("帮助", "1."), ("1", "!已取消报名")])
     assert done == []
 

@@ -142,7 +142,7 @@ def test_declined_rating_changes_nothing(world: World) -> None:
     world.say("o-grid", f"办结 {t} 换了灯泡")
     world.talk("o-a").run([("挺满意的", "您是要"), ("2", "没有办理")])
     assert _only(world).state == "resolved"
-    world.talk("o-a").run([("没修好", ["您是要重新打开", t]), ("取消", "已取消")])
+    world.talk("o-a").run([("没修好", ["您是要重新打开", t]), ("取消", "没有办理")])
     assert _only(world).state == "resolved"
 
 

@@ -107,7 +107,8 @@ def test_details_right_after_filing_are_added_to_that_request(world: World) -> N
         # read as another category (邻里纠纷): asked, and 1 adds it
         ("卫生间天花板一直在滴，楼上602没人在家", [f"补充到 {T1}", "还是另一个问题"]),
         ("1", [f"已补充到 {T1}", "天花板一直在滴", "再报一个"]),
-        ("楼上602没人在家，电话也打不通", f"已补充到 {T1}"),
+        ("楼上602没人在家，电话也打不通", f"补充到 {T1}"),    # read as a problem of its own: asked
+        ("1", f"已补充到 {T1}"),
         (f"查询 {T1}", ["补充：卫生间天花板一直在滴", "补充：楼上602没人在家"]),
     ])
     assert [t for t, _, _ in _tickets(world)] == [T1]

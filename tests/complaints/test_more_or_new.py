@@ -29,3 +29,21 @@ def test_i_cannot_say_is_no_problem_text(world: World) -> None:
         ("我要投诉", "说说是什么问题"),
         ("那个，我也说不清楚", ["!已收到您的诉求", "还没听明白"]),
     ])
+
+
+def test_the_same_kind_of_problem_elsewhere_is_asked_about_too(world: World) -> None:
+    world.talk("o-a").run([
+        ("楼道灯坏了三天了", T1),
+        ("3号楼1单元的单元门坏了关不上", [f"补充到 {T1}", "还是另一个问题", "!已补充"]),
+        ("2", ["已收到您的诉求", T2]),
+    ])
+
+
+def test_more_words_before_answering_are_kept_with_the_first(world: World) -> None:
+    world.talk("o-a").run([
+        ("楼下有人天天晚上跳广场舞，太吵了", T1),
+        ("晚上经常有陌生人进来，不安全", "还是另一个问题"),
+        ("上周还丢了一辆电动车", ["还是另一个问题", "!没太明白"]),
+        ("2", ["已收到您的诉求", T2]),
+        (f"查询 {T2}", ["陌生人进来", "丢了一辆电动车"]),
+    ])

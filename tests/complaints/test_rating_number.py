@@ -47,3 +47,10 @@ def test_a_number_after_my_requests_opens_that_line_never_a_score(world: World) 
         ("我的诉求", [f"1. {t2}", f"2. {t1}", "回复前面的数字"]),
         ("2", [t1, "已办结：已更换楼道灯泡", "!打 2 分"]),
     ])
+
+
+def test_a_bare_1_or_2_is_never_taken_for_a_low_score(world: World) -> None:
+    t = _resolved(world)
+    world.talk("o-a").run([("1", ["!打 1 分"]), ("取消", "没有进行中的操作")])
+    world.talk("o-a").run([("2分", [f"给 {t}（", "打 2 分"]), ("2", "没有办理")])
+    world.talk("o-a").run([(f"查询 {t}", "已办结")])

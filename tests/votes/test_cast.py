@@ -108,3 +108,14 @@ def test_i_pick_one_after_the_ballot_push_votes_in_the_one_open_vote_once_confir
 
 def test_i_pick_one_with_no_open_vote_is_not_taken_for_a_ballot(stairwell: Stairwell, wechat: WeChatSide) -> None:
     Transcript(wechat, "o-302").run([("我选2", ["!记录", "!您是要"])])
+
+
+def test_a_ballot_confirmation_answered_with_the_choice_word_casts_it(stairwell: Stairwell, wechat: WeChatSide) -> None:
+    vid = stairwell.create()
+    Transcript(wechat, "o-302").run([
+        ("我选1", [f"第{vid}号", "同意", "回复 1"]),
+        ("同意", "已为 302室 记录：同意"),          # not the same question again
+        ("我家反对", ["您是要", "反对"]),
+        ("同意", "已为 302室 记录：同意"),          # the word now said wins
+    ])
+    assert counted(stairwell, vid) == (1, 2)
