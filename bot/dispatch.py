@@ -112,6 +112,20 @@ class Dispatcher:
         self.fallbacks.append(fn)
         return fn
 
+    def claimed_elsewhere(self, ctx: Context) -> Reply | None:
+        """For a state that does not take this message but would rather not lose it (a number
+        its list does not have): a fallback's reply as if no dialog were open, or None with
+        the dialog left as it was."""
+        state, data = ctx.dialog.state, dict(ctx.dialog.data)
+        ctx.dialog.clear()
+        for fallback in self.fallbacks:
+            reply = fallback(ctx, ctx.inbound)
+            if reply is not None:
+                return reply
+        if state is not None:
+            ctx.dialog.set(state, **data)
+        return None
+
     def menu_item(self, order: int, label: str, intent: str) -> None:
         self.menu.append(MenuItem(order, label, intent))
         self.menu.sort(key=lambda m: m.order)

@@ -145,7 +145,8 @@ def register(d: Dispatcher) -> None:
         if n is None:
             return None   # something else: the list is left behind
         if not 1 <= n <= len(items):
-            return Reply(TEXTS["detail_which"])
+            # a number the list does not have may answer something else (5 to a rating push)
+            return (d.claimed_elsewhere(ctx) if text.isdigit() else None) or Reply(TEXTS["detail_which"])
         ctx.extra["bulletin_list"] = True
         return Reply(_detail(ctx, items[n - 1]) + "\n\n" + TEXTS["detail_footer"])
 

@@ -95,17 +95,7 @@ def register(d: Dispatcher) -> None:
             if vote is None:
                 return Reply(TEXTS["no_such"].format(id=slots["vote_id"]))
             return _cast_or_ask(ctx, h, vote, slots, confirm)
-        votes = open_votes_for(ctx.session, h.id, ctx.now)
-        if not votes:
-            return Reply(TEXTS["none_open"])
-        if len(votes) == 1:
-            return _cast_or_ask(ctx, h, votes[0], slots, confirm)
-        items = "\n".join(TEXTS["which_vote_item"].format(id=v.id, title=v.title,
-                                                         closes=local(ctx, v.closes_at))
-                          for v in votes)
-        ctx.dialog.set("vote.pick", ids=[v.id for v in votes], choice=slots.get("choice"),
-                       option=slots.get("option"), confirm=confirm)
-        return Reply(TEXTS["which_vote"].format(items=items, example=votes[0].id))
+        return _in_open_vote(ctx, h, slots, confirm)
 
     @d.fallback
     def option_alone(ctx: Context, inbound: Inbound) -> Reply | None:
@@ -116,11 +106,8 @@ def register(d: Dispatcher) -> None:
         h = require_household(ctx)
         if isinstance(h, Reply):
             return None
-        votes = open_votes_for(ctx.session, h.id, ctx.now)
-        if len(votes) != 1:
-            return None
         n = int(m[1]) if m[1].isdigit() else "一二三四五六七八九".index(m[1]) + 1
-        return _cast_or_ask(ctx, h, votes[0], {"option": n}, confirm=True)
+        return _in_open_vote(ctx, h, {"option": n}, confirm=True)
 
     @d.state("vote.pick")
     def pick(ctx: Context, inbound: Inbound) -> Reply | None:
@@ -129,6 +116,8 @@ def register(d: Dispatcher) -> None:
         if not text.isdigit():
             return None
         if int(text) not in ids:
+            if ctx.dialog.data.get("show") and (elsewhere := d.claimed_elsewhere(ctx)) is not None:
+                return elsewhere    # after 表决, a number it does not list may be a rating's
             return Reply(TEXTS["pick_not_listed"].format(
                 text=text, ids="、".join(str(i) for i in ids), example=ids[0]))
         data = dict(ctx.dialog.data)
@@ -172,6 +161,20 @@ def register(d: Dispatcher) -> None:
             scope=conv.scope_label, version=conv.version, date=f"{t.year}年{t.month}月{t.day}日",
             vote_id=conv.vote_id, title=conv.title, text=conv.text))
 
+
+
+def _in_open_vote(ctx: Context, h: Household, slots: dict[str, Any], confirm: bool) -> Reply:
+    """A ballot that names no vote: the household's one open vote, or ask which (or say none)."""
+    votes = open_votes_for(ctx.session, h.id, ctx.now)
+    if not votes:
+        return Reply(TEXTS["none_open"])
+    if len(votes) == 1:
+        return _cast_or_ask(ctx, h, votes[0], slots, confirm)
+    items = "\n".join(TEXTS["which_vote_item"].format(id=v.id, title=v.title, closes=local(ctx, v.closes_at))
+                      for v in votes)
+    ctx.dialog.set("vote.pick", ids=[v.id for v in votes], choice=slots.get("choice"),
+                   option=slots.get("option"), confirm=confirm)
+    return Reply(TEXTS["which_vote"].format(items=items, example=votes[0].id))
 
 
 def other_household(text: str, h: Household) -> str | None:

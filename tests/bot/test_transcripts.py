@@ -188,3 +188,27 @@ def test_a_staff_member_whose_role_lacks_a_command_is_told_who_has_it(wechat: We
         ("创建会议", ["网格员不能创建会议"]),
     ])
     Transcript(wechat, "o-resident").run([("发布通知", ["需要工作人员权限", "!网格员"])])
+
+
+def test_a_number_a_list_does_not_have_goes_to_whoever_expects_it(app: Any, wechat: WeChatSide) -> None:
+    d = app.extensions["linli"].dispatcher
+
+    @d.intent("help")
+    def show_list(ctx: Context, inbound: Inbound) -> Reply:
+        ctx.dialog.set("test.list")
+        return Reply("列表：1. 第一条")
+
+    @d.state("test.list", quiet=True)
+    def pick(ctx: Context, inbound: Inbound) -> Reply | None:
+        if inbound.text == "1":
+            return Reply("第一条的全文")
+        return d.claimed_elsewhere(ctx) or Reply("请回复列表里的数字")
+
+    @d.fallback
+    def rating(ctx: Context, inbound: Inbound) -> Reply | None:
+        return Reply("您是要打 5 分吗") if inbound.text == "5" and ctx.dialog.state is None else None
+
+    Transcript(wechat, "o-list").run([
+        ("帮助", "列表"), ("5", "打 5 分"),                       # claimed by the rating
+        ("帮助", "列表"), ("7", "请回复列表里的数字"), ("1", "第一条的全文"),   # nobody's: the list stays
+    ])

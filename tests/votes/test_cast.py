@@ -107,7 +107,7 @@ def test_i_pick_one_after_the_ballot_push_votes_in_the_one_open_vote_once_confir
 
 
 def test_i_pick_one_with_no_open_vote_is_not_taken_for_a_ballot(stairwell: Stairwell, wechat: WeChatSide) -> None:
-    Transcript(wechat, "o-302").run([("我选2", ["!记录", "!您是要"])])
+    Transcript(wechat, "o-302").run([("我选2", ["目前没有需要您家表决的事项", "!记录", "!您是要"])])
 
 
 def test_a_ballot_confirmation_answered_with_the_choice_word_casts_it(stairwell: Stairwell, wechat: WeChatSide) -> None:
@@ -119,3 +119,14 @@ def test_a_ballot_confirmation_answered_with_the_choice_word_casts_it(stairwell:
         ("同意", "已为 302室 记录：同意"),          # the word now said wins
     ])
     assert counted(stairwell, vid) == (1, 2)
+
+
+def test_i_pick_one_with_two_open_votes_asks_which_vote(stairwell: Stairwell, wechat: WeChatSide) -> None:
+    first = stairwell.create()
+    second = stairwell.create(title="楼道绿植摆放")
+    Transcript(wechat, "o-302").run([
+        ("我选2", ["哪一项", f"第{first}号", f"第{second}号"]),
+        (str(second), ["楼道绿植摆放", "反对", "回复 1"]),
+        ("1", "已为 302室 记录：反对"),
+    ])
+    assert counted(stairwell, second) == (1, 1) and counted(stairwell, first) == (0, 0)
