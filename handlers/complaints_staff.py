@@ -50,6 +50,8 @@ NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了|取消)[。.!！]*
 # 受理 2 / 办结 第3条 修好了 / 转办 0004 刘网格: a number where the ticket should be. What
 # follows it fills the intent's other slot (the NLU reads "转办 2 刘网格" as assignee "2").
 NUMBERED = re.compile(r"^\s*(受理|办结|转办)\s*第?\s*(\d{1,4})\s*[条号]?(?:[\s，,：:]+(.*))?$")
+MERGE_NUMBERED = re.compile(r"^\s*合并\s*第?\s*(\d{1,4})\s*[条号]?\s*(?:到|和|进|[,，\s])\s*"
+                            r"第?\s*(\d{1,4})\s*[条号]?\s*$")
 VERBS = {"受理": "complaint.accept", "办结": "complaint.resolve", "转办": "complaint.assign"}
 REST_SLOT = {"complaint.resolve": "note", "complaint.assign": "assignee"}
 
@@ -115,16 +117,28 @@ def staff_pusher(ctx: Context) -> Push:
 def _by_number(ctx: Context, number: str, listed: list[str]) -> Complaint | None:
     """A number written for a ticket: the n-th line of the 待办 list just shown (1, 2 …), else
     the short form of today's ticket (0004 or 4 → TS<today>-0004), if this person handles it."""
-    if listed and not number.startswith("0") and 1 <= int(number) <= len(listed):
-        return visible_ticket(ctx, listed[int(number) - 1])
-    day = ctx.now.astimezone(ctx.settings.community.tz).strftime("%Y%m%d")
-    return visible_ticket(ctx, f"TS{day}-{int(number):04d}") if int(number) else None
+    if listed and not number.startswith("0"):
+        # a list was just shown: its line, or nothing (never today's ticket of that number)
+        c = visible_ticket(ctx, listed[int(number) - 1]) if 1 <= int(number) <= len(listed) else None
+    else:
+        day = ctx.now.astimezone(ctx.settings.community.tz).strftime("%Y%m%d")
+        c = visible_ticket(ctx, f"TS{day}-{int(number):04d}") if int(number) else None
+    return c if c is not None and c.state in OPEN_STATES else None   # a closed one is no one's task
 
 
 def resolve_number(ctx: Context, listed: list[str]) -> bool | None:
     """Put the ticket a number stands for into the understood slots (so the confirmation shows
     it and carries it). None: no number written; False: a number that matches nothing."""
     u = ctx.understanding
+    both = MERGE_NUMBERED.match(ctx.inbound.text or "")
+    if u is not None and both and u.intent == "complaint.merge" and not _slot(ctx, "target"):
+        child, parent = _by_number(ctx, both[1], listed), _by_number(ctx, both[2], listed)
+        if child is None or parent is None:
+            ctx.extra["unresolved_number"] = ("合并", both[1] if child is None else both[2])
+            return False
+        ctx.understanding = replace(u, slots={**u.slots, "ticket": child.ticket, "target": parent.ticket,
+                                              "picked": True})
+        return True
     m = NUMBERED.match(ctx.inbound.text or "")
     if u is None or m is None or VERBS[m[1]] != u.intent or _slot(ctx, "ticket"):
         return None
@@ -220,6 +234,8 @@ def register(d: Dispatcher) -> None:
 
     @d.intent("complaint.merge", staff=True, describe=DESCRIBE["complaint.merge"])
     def merge_intent(ctx: Context, inbound: Inbound) -> Reply:
+        if resolve_number(ctx, list(ctx.dialog.data.get("tickets", []))) is False:
+            return _forms(ctx)
         tickets = [t.upper() for t in TICKET.findall(inbound.text or "")]
         if len(tickets) < 2:
             slots = ctx.slots
@@ -309,6 +325,11 @@ def register(d: Dispatcher) -> None:
         if "unresolved_number" in ctx.extra and ctx.dialog.state == "confirm":
             ctx.dialog.clear()
             return _forms(ctx)
+        u = ctx.understanding
+        if (u is not None and u.intent == "complaint.merge" and ctx.dialog.state == "confirm"
+                and not (_slot(ctx, "ticket") and _slot(ctx, "target"))):
+            ctx.dialog.clear()     # 合并 without two numbers: say how, do not ask about nothing
+            return Reply(TEXTS["need_two"])
         return reply
     d.reply_hooks.append(forms_instead_of_question)
 

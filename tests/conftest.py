@@ -26,6 +26,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 # under a key prefix of its own test; apps on SQLite stay without Redis.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+QUIET_HOURS = {"quiet_start": "22:00", "quiet_end": "07:00"}   # as config.yaml ships them
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 if os.environ.get("CI") == "true" and not PG_URL:
@@ -47,6 +48,9 @@ def base_config(db_url: str, *, redis_key_prefix: str = "", **over: Any) -> dict
                    "token": "test-token", "encoding_aes_key": "", "api_base_url": ""},
         "sandbox": {"enabled": True},
         "scheduler": {"embedded": False},
+        # Quiet hours off: a test must not pass by day and fail by night (Shanghai's 22:00 is
+        # 14:00 UTC). The tests of quiet hours switch them on (QUIET_HOURS) with a clock set.
+        "delivery": {"quiet_start": "00:00", "quiet_end": "00:00"},
     }
     if REDIS_URL and db_url.startswith("postgresql"):
         cfg["redis"] = {"url": REDIS_URL, "prefix": redis_key_prefix or new_redis_prefix()}

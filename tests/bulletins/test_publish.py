@@ -10,6 +10,7 @@ from sqlalchemy import select
 from models.bulletins import PUBLISHED, Bulletin
 from models.db import transaction
 from models.delivery import SENT, MassSend
+from tests.conftest import QUIET_HOURS
 from tests.bulletins.helpers import (
     UNIT32,
     cli,
@@ -99,7 +100,7 @@ def test_a_recurring_bulletin_is_a_new_notice_each_run_delivered_once(live: Any)
 
 
 def test_quiet_hours_hold_a_non_urgent_bulletin_until_seven(live: Any) -> None:
-    srv = live(wechat=TEMPLATES)
+    srv = live(wechat=TEMPLATES, delivery=QUIET_HOURS)
     community(srv.app)
     night = next_local(23)
     seven = night + timedelta(hours=8)

@@ -150,3 +150,22 @@ def test_a_low_score_saying_still_broken_archives_when_the_resident_says_so(worl
 def test_a_low_score_without_such_words_rates_at_once(world: World) -> None:
     t = _resolved(world)
     world.talk("o-a").run([(f"评价 {t} 2 来得太慢", ["谢谢您的评价（2分）", "!重新处理"])])
+
+
+def test_a_list_number_the_list_does_not_have_is_not_todays_ticket_of_that_number(world: World) -> None:
+    world.ticket_of(world.say("o-a", "诉求 楼道灯坏了"))             # TS…-0001
+    second = world.ticket_of(world.say("o-c", "诉求 楼下垃圾没人清"))  # TS…-0002
+    world.talk("o-grid").run([(f"驳回 {second} 不属于社区管理范围", "已驳回")])
+    world.talk("o-grid").run([
+        ("待办", ["待办诉求 1 条"]),
+        ("受理 2", ["没找到“2”", "!您是要受理"]),       # the list has one line; 0002 is closed anyway
+    ])
+    world.talk("o-grid").run([("受理 0002", ["没找到“0002”", "!您是要受理"])])   # closed: no one's task
+
+
+def test_merge_with_short_numbers_names_both_tickets(world: World) -> None:
+    first = world.ticket_of(world.say("o-a", "诉求 楼道灯坏了"))
+    second = world.ticket_of(world.say("o-c", "诉求 楼下垃圾没人清"))
+    assert (first, second) == ("TS20261127-0001", "TS20261127-0002")
+    world.talk("o-head").run([("合并 0002 0001", [second, first, "!还没写编号", "!没找到"])])
+    world.talk("o-head").run([("合并 0009 0001", ["没找到“0009”", "!您是要"])])
