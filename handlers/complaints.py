@@ -69,7 +69,10 @@ def _another_problem(text: str) -> str | None:
 
 
 def _just_filed(ctx: Context) -> Complaint | None:
-    """The resident's own request filed within the attach window and still open."""
+    """The resident's own request filed within the attach window and still open (none without
+    a household: nobody unbound has filed one, and most messages skip the query)."""
+    if ctx.resident.household_id is None:
+        return None
     c = recent_of(ctx.session, ctx.openid, ctx.now, rules.ATTACH_MINUTES)
     return c if c is not None and c.state in OPEN_STATES else None
 
