@@ -49,11 +49,12 @@ YES = re.compile(r"^(1|一|确认|确定|是|是的|对|好|好的|合并)[。.!
 NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了|取消)[。.!！]*$")
 # 受理 2 / 办结 第3条 修好了 / 转办 0004 刘网格: a number where the ticket should be. What
 # follows it fills the intent's other slot (the NLU reads "转办 2 刘网格" as assignee "2").
-NUMBERED = re.compile(r"^\s*(受理|办结|转办)\s*第?\s*(\d{1,4})\s*[条号]?(?:[\s，,：:]+(.*))?$")
+NUMBERED = re.compile(r"^\s*(受理|办结|转办|驳回)\s*第?\s*(\d{1,4})\s*[条号]?(?:[\s，,：:]+(.*))?$")
 MERGE_NUMBERED = re.compile(r"^\s*合并\s*第?\s*(\d{1,4})\s*[条号]?\s*(?:到|和|进|[,，\s])\s*"
                             r"第?\s*(\d{1,4})\s*[条号]?\s*$")
-VERBS = {"受理": "complaint.accept", "办结": "complaint.resolve", "转办": "complaint.assign"}
-REST_SLOT = {"complaint.resolve": "note", "complaint.assign": "assignee"}
+VERBS = {"受理": "complaint.accept", "办结": "complaint.resolve", "转办": "complaint.assign",
+         "驳回": "complaint.reject"}
+REST_SLOT = {"complaint.resolve": "note", "complaint.assign": "assignee", "complaint.reject": "reason"}
 
 
 def _short(text: str, n: int = 24) -> str:
@@ -140,18 +141,22 @@ def resolve_number(ctx: Context, listed: list[str]) -> bool | None:
                                               "picked": True})
         return True
     m = NUMBERED.match(ctx.inbound.text or "")
-    if u is None or m is None or VERBS[m[1]] != u.intent or _slot(ctx, "ticket"):
+    if u is None or m is None or _slot(ctx, "ticket"):
+        return None
+    intent = VERBS[m[1]]
+    # 驳回 3 reads as refusing binding request 3; right after 待办 it is the 3rd request
+    if intent != u.intent and not (listed and intent == "complaint.reject"):
         return None
     c = _by_number(ctx, m[2], listed)
     if c is None:
         ctx.extra["unresolved_number"] = (m[1], m[2])
         return False
     slots = {**u.slots, "ticket": c.ticket, "picked": True}
-    if u.intent in REST_SLOT:
-        slots[REST_SLOT[u.intent]] = (m[3] or "").strip()
-        if not slots[REST_SLOT[u.intent]]:
-            del slots[REST_SLOT[u.intent]]
-    ctx.understanding = replace(u, slots=slots)
+    if intent in REST_SLOT:
+        slots[REST_SLOT[intent]] = (m[3] or "").strip()
+        if not slots[REST_SLOT[intent]]:
+            del slots[REST_SLOT[intent]]
+    ctx.understanding = replace(u, intent=intent, slots=slots)
     return True
 
 

@@ -131,6 +131,7 @@ def register(d: Dispatcher) -> None:
         return h if isinstance(h, Reply) else _cast_or_ask(ctx, h, vote, data,
                                                            bool(data.get("confirm")))
 
+    @d.state("vote.detail", quiet=True)   # after 表决 N: expires without a word
     @d.state("vote.choose")
     def choose(ctx: Context, inbound: Inbound) -> Reply | None:
         vote = ctx.session.get(Vote, ctx.dialog.data.get("vote_id", 0))
@@ -138,13 +139,20 @@ def register(d: Dispatcher) -> None:
         if vote is None:
             return None
         choice = _choice_from(vote, {"option": int(text)} if text.isdigit() else {"choice": text})
+        after_detail = bool(ctx.dialog.data.get("confirm"))
         if choice is None:
             if text.isdigit():
+                if after_detail and (elsewhere := d.claimed_elsewhere(ctx)) is not None:
+                    return elsewhere
                 return Reply(TEXTS["bad_choice"].format(numbered=numbered_lines(vote.options)))
             return None
         ctx.dialog.clear()
         h = require_household(ctx)
-        return h if isinstance(h, Reply) else _cast(ctx, h, vote, choice)
+        if isinstance(h, Reply):
+            return h
+        # asked "请回复数字", the number is the ballot; after 表决 N it is confirmed first
+        return _cast_or_ask(ctx, h, vote, {"choice": choice}, confirm=True) if after_detail \
+            else _cast(ctx, h, vote, choice)
 
     @d.intent("convention.show")
     def convention_show(ctx: Context, inbound: Inbound) -> Reply:
@@ -279,6 +287,7 @@ def _show(ctx: Context, vote: Vote) -> Reply:
     if isinstance(h, Household) and vote.state == OPEN and why_not_voter(ctx.session, vote, h.id) is None:
         text += "\n" + TEXTS["show_mine"].format(mine=_mine_tag(ctx, vote, h))
         text += "\n" + TEXTS["show_foot"].format(id=vote.id)
+        ctx.dialog.set("vote.detail", vote_id=vote.id, confirm=True)   # a number next is a ballot
     else:
         text += "\n" + TEXTS["show_foot_other"]
     return Reply(text)

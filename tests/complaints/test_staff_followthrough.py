@@ -169,3 +169,13 @@ def test_merge_with_short_numbers_names_both_tickets(world: World) -> None:
     assert (first, second) == ("TS20261127-0001", "TS20261127-0002")
     world.talk("o-head").run([("合并 0002 0001", [second, first, "!还没写编号", "!没找到"])])
     world.talk("o-head").run([("合并 0009 0001", ["没找到“0009”", "!您是要"])])
+
+
+def test_reject_with_a_list_number_after_todo_rejects_that_request(world: World) -> None:
+    first = world.ticket_of(world.say("o-a", "诉求 楼道灯坏了"))
+    second = world.ticket_of(world.say("o-c", "诉求 楼下垃圾没人清"))
+    world.talk("o-grid").run([
+        ("待办", [f"1. {first}", f"2. {second}"]),
+        ("驳回 2 不归社区管", [f"已驳回 {second}", "!绑定申请"]),   # typed: at once, like 驳回 TS…
+    ])
+    assert world.complaint(second).state == "rejected" and world.complaint(first).state == "submitted"

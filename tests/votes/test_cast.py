@@ -130,3 +130,13 @@ def test_i_pick_one_with_two_open_votes_asks_which_vote(stairwell: Stairwell, we
         ("1", "已为 302室 记录：反对"),
     ])
     assert counted(stairwell, second) == (1, 1) and counted(stairwell, first) == (0, 0)
+
+
+def test_a_number_after_a_votes_detail_is_a_ballot_once_confirmed(stairwell: Stairwell, wechat: WeChatSide) -> None:
+    vid = stairwell.create()
+    Transcript(wechat, "o-302").run([
+        (f"表决 {vid}", ["1 同意", "2 反对"]),
+        ("2", ["您是要", "反对", "回复 1"]),
+        ("1", "已为 302室 记录：反对"),
+    ])
+    assert counted(stairwell, vid) == (1, 1)
