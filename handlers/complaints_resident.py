@@ -235,8 +235,10 @@ def register(d: Dispatcher) -> None:
         """A bare 5 (or 4分) answering the "please rate" push rates the request that waits
         for it, after one confirmation: the number alone may have meant something else."""
         m = SCORE_ALONE.match((inbound.text or "").strip())
-        h = household_of(ctx)
-        if m is None or h is None or ctx.dialog.state not in (None, "menu"):
+        if m is None or ctx.dialog.state not in (None, "menu"):
+            return None
+        h = household_of(ctx)    # only for a bare score: every unknown message passes here
+        if h is None:
             return None
         c = _latest_resolved(ctx, h.id)
         if c is None:
