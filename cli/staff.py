@@ -92,7 +92,7 @@ def register(app: Flask) -> None:
                 if other is not None and other.openid != openid:
                     raise click.BadParameter(f"{username!r} is taken by {other.name}", param_hint="--username")
             st = s.scalars(select(Staff).where(Staff.openid == openid).with_for_update()).first()
-            verb = "updated" if st is not None else "added"
+            verb = "已更新" if st is not None else "已添加"
             if st is None:
                 st = Staff(openid=openid, name=name, role=role)
                 s.add(st)
@@ -101,7 +101,7 @@ def register(app: Flask) -> None:
                 st.username = username
             if password is not None:
                 st.password_hash = generate_password_hash(password)
-        click.echo(f"{verb}: {openid} {name} {role} ({label})")
+        click.echo(f"{verb}：{openid} {name} {role}（{label}）")
 
     @staff.command("list")
     def list_() -> None:
@@ -109,7 +109,7 @@ def register(app: Flask) -> None:
         with linli().factory() as s:
             rows = list(s.scalars(select(Staff).order_by(Staff.id)))
             if not rows:
-                click.echo("no staff yet; add one with: flask staff add OPENID --name NAME --role ROLE")
+                click.echo("还没有工作人员。添加：flask staff add OPENID --name 姓名 --role 角色")
             for st in rows:
                 login = f" login={st.username}" if st.username else ""
                 state = "" if st.active else " (inactive)"
@@ -130,7 +130,7 @@ def register(app: Flask) -> None:
             heads = list(s.scalars(select(Resident.name).join(Household, Household.id == Resident.household_id)
                                    .where(Household.unit_id == (h.unit_id if h else -1),
                                           Resident.stairwell_head.is_(True))))
-        click.echo(f"{r.name} is now 楼道长 of {unit.label if unit else '?'} (heads there: {', '.join(heads)})")
+        click.echo(f"{r.name} 现在是 {unit.label if unit else '?'} 的楼道长（该单元楼道长：{'、'.join(heads)}）")
 
     @staff.command("unset-head")
     @click.argument("openid")
@@ -141,4 +141,4 @@ def register(app: Flask) -> None:
             if not r.stairwell_head:
                 raise click.ClickException(f"{openid} is not a 楼道长")
             r.stairwell_head = False
-        click.echo(f"{r.name or openid} is no longer 楼道长")
+        click.echo(f"{r.name or openid} 不再是楼道长")

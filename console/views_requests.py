@@ -19,7 +19,7 @@ from models.authz import handles, staff_of_community
 from models.community import BUILDING, Place
 from models.complaint_handover import Assigned, MergeNeedsConfirmation, assign, merge
 from models.complaint_handover import merge_check as merge_check_rules
-from models.complaint_rules import Actor, TransitionError, transition
+from models.complaint_rules import SUPPLEMENT_PREFIX, Actor, TransitionError, transition
 from models.complaints import (ACCEPTED, CATEGORIES, IN_PROGRESS, OPEN_STATES, REJECTED, RESOLVED,
                                STATE_LABELS, SUBMITTED, Complaint, ComplaintEvent, by_ticket)
 from models.people import Staff
@@ -119,7 +119,7 @@ def request_detail(ticket: str) -> Any:
         check = _merge_check(s, c, (request.args.get("merge") or "").strip().upper())
     return render_template("console/request.html", c=c, events=events, people=staff, assignees=assignees,
                            place=place.label if place else "", merged_into=merged_into,
-                           states=STATE_LABELS, now=now(), actions=ACTIONS,
+                           states=STATE_LABELS, now=now(), actions=ACTIONS, supplement_prefix=SUPPLEMENT_PREFIX,
                            can_act=c.state in OPEN_STATES, merge_check=check)
 
 

@@ -33,7 +33,7 @@ def test_add_with_scope_and_console_login_then_list(app: Any) -> None:
     assert "o-grid\t李网格\t网格员\t黄巷新村3号楼 login=li" in listing
     assert "o-boss\t王主任\t居委会\t全社区" in listing
     again = staff_cli(app, "add", "o-grid", "--name", "李网格", "--role", "社工")
-    assert again.exit_code == 0 and "updated" in again.output
+    assert again.exit_code == 0 and "已更新" in again.output
     assert "o-grid\t李网格\t社工\t全社区" in staff_cli(app, "list").output
 
 

@@ -98,3 +98,18 @@ def test_reassigning_in_progress_is_on_the_timeline_and_the_flash_says_who_was_t
     assert "已转给刘网格" in _pushes(app, "wx-ma")[-1]
     assert any("【转办】" in p and ticket in p for p in _pushes(app, "wx-liu"))
     assert len(_pushes(app, "wx-r3")) == 1          # told of 处理中 once, not of the reassignment
+
+
+def test_a_residents_supplement_reads_as_a_supplement_on_the_timeline(app: Any) -> None:
+    import re
+
+    from models.complaint_rules import SYSTEM, add_supplement
+    add_staff(app.extensions["linli"].factory, "zhao", "居委会", "赵主任")
+    ticket = _file(app, "wx-s1", "3", "301", "楼道灯坏了", "repair")
+    with transaction(app.extensions["linli"].factory) as s:
+        from models.base import utcnow
+        c = s.scalars(select(Complaint).where(Complaint.ticket == ticket)).one()
+        add_supplement(s, c, SYSTEM, "晚上黑乎乎的", utcnow())
+    page = _login(app, "zhao").get(f"/console/requests/{ticket}").get_data(as_text=True)
+    rows = re.findall(r'data-label="操作">([^<]+)</td>', page)
+    assert rows == ["已提交", "补充"], rows     # not 已提交 twice
