@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.dispatch import Dispatcher
 from bot.inbound import Inbound
 from bot.reply import Reply
+from handlers.basic import NO, YES
 from handlers.common import local, staff_of
 from handlers.complaint_texts import TEXTS
 from models import authz
@@ -45,8 +46,6 @@ TODO_LIMIT = 8
 EXAMPLE = "TS20261127-0012"
 TODO_STATE = "complaint.todo_list"
 MERGE_STATE = "complaint.merge_confirm"
-YES = re.compile(r"^(1|一|确认|确定|是|是的|对|好|好的|合并)[。.!！]*$")
-NO = re.compile(r"^(2|二|不|不是|不对|不要|否|算了|取消)[。.!！]*$")
 # 受理 2 / 办结 第3条 修好了 / 转办 0004 刘网格: a number where the ticket should be. What
 # follows it fills the intent's other slot (the NLU reads "转办 2 刘网格" as assignee "2").
 NUMBERED = re.compile(r"^\s*(受理|办结|转办|驳回)\s*第?\s*(\d{1,4})\s*[条号]?(?:[\s，,：:]+(.*))?$")
@@ -257,7 +256,7 @@ def register(d: Dispatcher) -> None:
         if NO.match(text):
             ctx.dialog.clear()
             return Reply(TEXTS["merge_cancelled"])
-        if not YES.match(text):
+        if not (YES.match(text) or text.rstrip("。.!！") == "合并"):
             return None
         ctx.dialog.clear()
         return _merge(ctx, data.get("child", ""), data.get("parent", ""), confirmed=True)
